@@ -1,0 +1,2 @@
+"""coachregister: the registration system that a coaching practice's privacy regulation
+describes."""

@@ -1,0 +1,111 @@
+"""Request-level policy: the client address, and the closed-by-default access gate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from coachregister.lib import net
+
+SESSION_LOGIN_AT = "coachregister_login_at"
+
+
+def _trusted_proxies() -> list[net.IPNetwork]:
+    return net.parse_networks(settings.TRUSTED_PROXIES)
+
+
+def client_address(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
+    """The client's address as a string (also used by django-axes)."""
+    address = getattr(request, "client_ip", None)
+    if address is None:
+        address = net.client_address(
+            request.META.get("REMOTE_ADDR"),
+            request.META.get("HTTP_X_FORWARDED_FOR"),
+            _trusted_proxies(),
+        )
+    return str(address) if address is not None else None
+
+
+class ClientAddressMiddleware:
+    """Sets `request.client_ip`. Forwarding headers from an untrusted peer are removed, so
+    neither our code nor Django (SECURE_PROXY_SSL_HEADER) can be fooled by them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.proxies = _trusted_proxies()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        peer = net.parse_address(meta.get("REMOTE_ADDR"))
+        request.client_ip = net.client_address(  # type: ignore[attr-defined]
+            meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"), self.proxies
+        )
+        if not net.in_networks(peer, self.proxies):
+            for header in (
+                "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"
+            ):
+                meta.pop(header, None)
+        return self.get_response(request)
+
+
+class AccessPolicyMiddleware:
+    """Closed by default: a view is reachable anonymously only when marked `public`; a signed-in
+    user passes the session limits, the sign-in policy and the confidentiality gate first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if getattr(view_func, "coachregister_public", False):
+            return None
+        if not request.user.is_authenticated:
+            login_url = reverse(settings.LOGIN_URL)
+            return redirect(f"{login_url}?{urlencode({'next': request.path})}")
+
+        from coachregister.accounts import policy, services
+
+        login_at = request.session.get(SESSION_LOGIN_AT, 0)
+        if time.time() - login_at > settings.SESSION_ABSOLUTE_SECONDS:
+            hours = settings.SESSION_ABSOLUTE_SECONDS // 3600
+            return self._end(
+                request,
+                services.SessionEnd.ABSOLUTE_TIMEOUT,
+                _("Your session has ended after %(hours)d hours. Please sign in again.")
+                % {"hours": hours},
+            )
+        if policy.second_factor_required(request) and not request.user.is_verified():
+            return self._end(
+                request,
+                services.SessionEnd.SECOND_FACTOR_REQUIRED,
+                _("You are outside the office network now. Please sign in again with your "
+                  "second step."),
+            )
+        if getattr(view_func, "coachregister_before_gate", False):
+            return None
+        if not services.confidentiality_accepted(request.user):
+            return redirect("accounts:confidentiality")
+        return None
+
+    @staticmethod
+    def _end(request: HttpRequest, reason: str, message: str) -> HttpResponse:
+        from coachregister.accounts import services
+
+        services.session_end(request=request, reason=reason)
+        logout(request)
+        messages.info(request, message)
+        return redirect(settings.LOGIN_URL)

@@ -1,0 +1,329 @@
+"""Pages for signing in, the dashboard, one's own account and user management."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import match_token
+
+from coachregister.accounts import policy, services, twofactor
+from coachregister.accounts.access import (
+    REGISTER_ROLES,
+    assignable_roles,
+    before_gate,
+    deny,
+    public,
+    roles_required,
+)
+from coachregister.accounts.forms import ConfidentialityForm, LoginForm, TokenForm, UserForm
+from coachregister.accounts.models import ConfidentialityStatement, User
+
+PENDING_USER = "coachregister_pending_user"
+PENDING_AT = "coachregister_pending_at"
+PENDING_NEXT = "coachregister_pending_next"
+PENDING_SECONDS = 300
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _known_user(username: str) -> User | None:
+    return User.objects.filter(username__iexact=username).first()
+
+
+@public
+@sensitive_post_parameters("password")
+def login(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            locked = getattr(request, "axes_locked_out", False)
+            services.login_failed(
+                request=request,
+                user=_known_user(username),
+                reason=services.LoginFailure.LOCKED_OUT if locked
+                else services.LoginFailure.BAD_CREDENTIALS,
+            )
+            if locked:
+                return locked_out(request)
+            form.add_error(None, _("The username or password is not correct."))
+        elif policy.second_factor_required(request):
+            if not twofactor.has_second_factor(user):
+                services.login_failed(
+                    request=request, user=user, reason=services.LoginFailure.NO_SECOND_FACTOR
+                )
+                return render(request, "accounts/second_factor_missing.html", status=403)
+            request.session.cycle_key()
+            request.session[PENDING_USER] = user.pk
+            request.session[PENDING_AT] = time.time()
+            request.session[PENDING_NEXT] = _safe_next(request, request.GET.get("next"))
+            return redirect("accounts:login_verify")
+        else:
+            services.login_complete(request=request, user=user, device=None)
+            return redirect(_safe_next(request, request.GET.get("next")))
+    return render(request, "accounts/login.html", {"form": form})
+
+
+@public
+@sensitive_post_parameters("token")
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """Step two: the code from the app, or a backup code."""
+    user_pk = request.session.get(PENDING_USER)
+    started = request.session.get(PENDING_AT, 0)
+    if not user_pk or time.time() - started > PENDING_SECONDS:
+        for key in (PENDING_USER, PENDING_AT, PENDING_NEXT):
+            request.session.pop(key, None)
+        messages.info(request, _("Please sign in again."))
+        return redirect(settings.LOGIN_URL)
+    user = get_object_or_404(User, pk=user_pk, is_active=True)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"])
+        if device is None:
+            services.login_failed(
+                request=request, user=user, reason=services.LoginFailure.BAD_SECOND_FACTOR
+            )
+            form.add_error("token", _("This code is not correct or has expired."))
+        else:
+            next_url = request.session.get(PENDING_NEXT) or reverse(settings.LOGIN_REDIRECT_URL)
+            services.login_complete(request=request, user=user, device=device)
+            return redirect(next_url)
+    return render(request, "accounts/login_verify.html", {"form": form})
+
+
+def locked_out(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Shown by django-axes after too many failed sign-ins (art. 12.2)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+
+
+@before_gate
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    services.logout(request=request)
+    messages.info(request, _("You have been signed out."))
+    return redirect(settings.LOGIN_URL)
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/dashboard.html", {"runs_register": request.user.runs_register})
+
+
+@before_gate
+def confidentiality(request: HttpRequest) -> HttpResponse:
+    statement = ConfidentialityStatement.current()
+    if statement is None:
+        return render(request, "accounts/confidentiality_missing.html", status=503)
+    accepted = services.confidentiality_accepted(request.user)
+    form = ConfidentialityForm(request.POST or None, initial={"version": statement.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.confidentiality_accept(
+                request=request, user=request.user, version=form.cleaned_data["version"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Thank you. You have accepted the statement."))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(
+        request,
+        "accounts/confidentiality.html",
+        {"statement": statement, "form": form, "accepted": accepted},
+    )
+
+
+@before_gate
+def account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "has_second_factor": twofactor.has_second_factor(user),
+            "backup": twofactor.backup_device(user),
+            "from_office": policy.from_office(request),
+        },
+    )
+
+
+@before_gate
+@sensitive_post_parameters("token")
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    device = twofactor.pending_totp(user)
+    if device is None or request.method == "GET":
+        device = services.totp_enrol_start(user=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.totp_enrol_confirm(
+            request=request, user=user, token=form.cleaned_data["token"]
+        )
+        if codes is not None:
+            return render(request, "accounts/backup_codes.html", {"codes": codes}, status=200)
+        form.add_error("token", _("This code is not correct. Check the time on your phone and "
+                                  "try the next code."))
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {"form": form, "qr": twofactor.qr_svg(device), "manual_key": twofactor.manual_key(device)},
+    )
+
+
+@before_gate
+@require_POST
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    if not twofactor.has_second_factor(request.user):
+        return redirect("accounts:account")
+    codes = services.backup_codes_regenerate(request=request, user=request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes})
+
+
+@before_gate
+@sensitive_post_parameters()
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_change_password(
+            request=request, user=request.user, new_password=form.cleaned_data["new_password1"]
+        )
+        messages.success(request, _("Your password has been changed."))
+        return redirect("accounts:account")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@before_gate
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    services.user_sign_out_everywhere(actor=request.user, request=request, user=request.user)
+    services.logout(request=request)
+    messages.info(request, _("You have been signed out on every device."))
+    return redirect(settings.LOGIN_URL)
+
+
+# --- user management (owner and administrator) ---------------------------------------------
+
+
+@roles_required(*REGISTER_ROLES)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = User.objects.order_by("role", "full_name").only(
+        "id", "username", "full_name", "role", "is_active", "contract_end"
+    )
+    return render(request, "accounts/user_list.html", {"users": users})
+
+
+@roles_required(*REGISTER_ROLES)
+def user_new(request: HttpRequest) -> HttpResponse:
+    form = UserForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, password = services.user_create(
+                actor=request.user, request=request, **data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied:
+            return deny(request)
+        else:
+            return render(
+                request, "accounts/password_shown.html", {"shown_user": user, "password": password}
+            )
+    return render(request, "accounts/user_form.html", {"form": form, "new": True})
+
+
+def _managed_user(request: HttpRequest, pk: int) -> User | None:
+    user = get_object_or_404(User, pk=pk)
+    if user.role not in assignable_roles(request.user):
+        return None
+    return user
+
+
+@roles_required(*REGISTER_ROLES)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _managed_user(request, pk)
+    if user is None:
+        return deny(request, object_type=services.USER, object_id=str(pk))
+    form = UserForm(request.POST or None, instance=user, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        try:
+            services.user_update(actor=request.user, request=request, user=user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The account has been saved."))
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "new": False, "managed": user,
+         "has_second_factor": twofactor.has_second_factor(user)},
+    )
+
+
+@roles_required(*REGISTER_ROLES)
+@require_POST
+def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    user = _managed_user(request, pk)
+    if user is None:
+        return deny(request, object_type=services.USER, object_id=str(pk))
+    try:
+        if action == "deactivate":
+            services.user_set_active(actor=request.user, request=request, user=user, active=False)
+            messages.success(request, _("The account has been deactivated."))
+        elif action == "activate":
+            services.user_set_active(actor=request.user, request=request, user=user, active=True)
+            messages.success(request, _("The account has been activated."))
+        elif action == "reset-password":
+            password = services.user_reset_password(actor=request.user, request=request, user=user)
+            return render(
+                request, "accounts/password_shown.html", {"shown_user": user, "password": password}
+            )
+        elif action == "reset-two-factor":
+            services.two_factor_reset(actor=request.user, request=request, user=user)
+            messages.success(request, _("Two-step verification has been removed. The user sets "
+                                        "it up again from the office."))
+        elif action == "sign-out-everywhere":
+            services.user_sign_out_everywhere(actor=request.user, request=request, user=user)
+            messages.success(request, _("The user has been signed out on every device."))
+        else:
+            return deny(request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("accounts:user_edit", pk=user.pk)
+
+
+@roles_required("owner")
+@require_POST
+def statement_publish(request: HttpRequest) -> HttpResponse:
+    statement = services.statement_publish(actor=request.user, request=request)
+    messages.success(
+        request,
+        _("Version %(version)d of the confidentiality statement has been published.")
+        % {"version": statement.version},
+    )
+    return redirect("accounts:confidentiality")

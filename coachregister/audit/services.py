@@ -1,0 +1,88 @@
+"""Writing audit events. Call `event_record` inside the transaction of the action it records.
+
+Appends are serialised so the chain never forks: on PostgreSQL with a transaction-scoped
+advisory lock, on SQLite by the write lock that every transaction takes at BEGIN (settings:
+transaction_mode IMMEDIATE). The unique `seq` and `hash` columns are the last line of defence.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from coachregister.audit import chain
+from coachregister.audit.models import Event, Outcome
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from coachregister.accounts.models import User
+
+_ADVISORY_LOCK_KEY = 0x636F616368  # "coach"
+_ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+# A cheap guard against personal data slipping into an event: no email addresses, no long
+# digit runs (phone numbers), only short scalar values.
+_EMAIL_LIKE = re.compile(r"@")
+_PHONE_LIKE = re.compile(r"\d[\d\s().-]{6,}\d")
+
+
+class AuditDetailError(ValueError):
+    """An event's detail would carry something that looks like personal data."""
+
+
+def _check_detail(detail: dict[str, Any]) -> None:
+    for key, value in detail.items():
+        if not isinstance(key, str) or not re.match(r"^[a-z_]{1,40}$", key):
+            raise AuditDetailError("detail keys are short snake_case words")
+        if value is None or isinstance(value, bool | int):
+            continue
+        if not isinstance(value, str) or len(value) > 200:
+            raise AuditDetailError(f"detail {key!r} must be a short text, number or boolean")
+        if _EMAIL_LIKE.search(value) or _PHONE_LIKE.search(value):
+            raise AuditDetailError(f"detail {key!r} looks like personal data")
+
+
+def event_record(
+    *,
+    action: str,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    outcome: str = Outcome.ALLOWED,
+    object_type: str = "",
+    object_id: str = "",
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event. `object_id` is a pseudonym or a database id, never a name."""
+    if not _ACTION.match(action):
+        raise ValueError("an action is namespaced, like 'accounts.login.failed'")
+    if outcome not in Outcome.values:
+        raise ValueError("outcome is 'allowed' or 'denied'")
+    detail = dict(detail or {})
+    _check_detail(detail)
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    client_ip = getattr(request, "client_ip", None) if request is not None else None
+    values: dict[str, Any] = {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_role": getattr(actor, "role", "") if actor is not None else "",
+        "client_ip": str(client_ip) if client_ip is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "outcome": str(outcome),
+        "detail": detail,
+    }
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+        last = Event.objects.order_by("-seq").values("seq", "hash").first()
+        values["seq"] = last["seq"] + 1 if last else 1
+        values["created_at"] = timezone.now()
+        prev_hash = last["hash"] if last else chain.GENESIS
+        return Event.objects.create(
+            prev_hash=prev_hash, hash=chain.link(prev_hash, values), **values
+        )

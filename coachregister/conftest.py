@@ -1,0 +1,144 @@
+"""The shared test harness (DESIGN.md): one user per role, signed-in clients, the clock.
+
+The test client's address (127.0.0.1) is inside the test practice's office network, so a
+password suffices unless a test says otherwise (REMOTE_ADDR=..., or `outside_office`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from coachregister.accounts import services as account_services
+from coachregister.accounts.middleware import SESSION_LOGIN_AT
+from coachregister.accounts.models import ConfidentialityAcceptance, Role, User
+from coachregister.practice.models import PracticeSettings
+
+OFFICE_ADDRESS = "127.0.0.1"
+OUTSIDE_ADDRESS = "203.0.113.9"
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are deselected, not skipped, on SQLite; CI runs both engines."""
+    if connection.vendor == "postgresql":
+        return
+    keep = [item for item in items if item.get_closest_marker("postgres") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_for_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end with a flush, which the append-only triggers refuse; drop them
+    just before it. The post_migrate handler that the flush fires puts them back."""
+    yield
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from coachregister.audit import triggers
+
+        triggers.drop(connection)
+
+
+@pytest.fixture
+def practice(db: None) -> PracticeSettings:
+    settings = PracticeSettings.load()
+    settings.name = "Testpraktijk"
+    settings.office_networks = "127.0.0.0/8\n192.0.2.0/24"
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def statement(practice: PracticeSettings) -> object:
+    return account_services.statement_publish(actor=None, request=None)
+
+
+@pytest.fixture
+def make_user(statement: object) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.COACH, *, accepted: bool = True, **fields: object) -> User:
+        n = next(counter)
+        defaults: dict[str, object] = {
+            "username": f"{role}{n}",
+            "full_name": f"{role.title()} {n}",
+            "email": f"{role}{n}@staff.example",
+            "role": role,
+        }
+        if role == Role.THIRD_PARTY:
+            defaults["contract_reference"] = f"C-{n}"
+            defaults["contract_end"] = timezone.localdate() + timedelta(days=30)
+        defaults.update(fields)
+        user = User(**defaults)
+        user.set_password(PASSWORD)
+        user.save()
+        if accepted:
+            ConfidentialityAcceptance.objects.create(user=user, statement=statement)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user: Callable[..., User]) -> User:
+    return make_user(Role.OWNER)
+
+
+@pytest.fixture
+def administrator(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def coach(make_user: Callable[..., User]) -> User:
+    """The coach of the trajectory (later issues give this coach the trajectory)."""
+    return make_user(Role.COACH)
+
+
+@pytest.fixture
+def other_coach(make_user: Callable[..., User]) -> User:
+    """A coach without the trajectory."""
+    return make_user(Role.COACH)
+
+
+@pytest.fixture
+def third_party(make_user: Callable[..., User]) -> User:
+    return make_user(Role.THIRD_PARTY)
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR)
+
+
+@pytest.fixture
+def outsider() -> Client:
+    """Someone without an account: an anonymous client."""
+    return Client()
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """A session as after a real sign-in from the office (login time set for the timeouts)."""
+    client.force_login(user, backend="coachregister.accounts.backends.StaffBackend")
+    session = client.session
+    session[SESSION_LOGIN_AT] = time.time()
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        return sign_in(Client(), user)
+
+    return make
+
+
+ROLE_FIXTURES = ["owner", "administrator", "coach", "other_coach", "third_party", "auditor"]

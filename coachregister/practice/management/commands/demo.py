@@ -1,0 +1,71 @@
+"""`coachregister demo`: a demo practice, created through the services. Safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from coachregister.accounts import services as accounts
+from coachregister.accounts.models import ConfidentialityStatement, Role, User
+from coachregister.practice import services as practice
+
+DEMO_PRACTICE = {
+    "name": "Praktijk De Balans (demo)",
+    "address": "Voorbeeldstraat 1\n1234 AB Voorbeeld",
+    "email": "info@praktijk.example",
+    "phone": "+31 20 000 0000",
+    "website": "praktijk.example",
+    "chamber_of_commerce": "00000000",
+    # The demo server listens on this machine only: loopback counts as the office, so a
+    # password suffices there (art. 12.2); from anywhere else the second step is required.
+    "office_networks": "127.0.0.0/8\n::1/128",
+}
+
+DEMO_STAFF = [
+    ("beheerder", "Bas Beheer", "beheerder@praktijk.example", Role.ADMINISTRATOR),
+    ("coach.anna", "Anna Coach", "anna@praktijk.example", Role.COACH),
+    ("coach.ben", "Ben Coach", "ben@praktijk.example", Role.COACH),
+    ("auditor", "Olga Auditor", "audit@certificering.example", Role.AUDITOR),
+    ("ict", "IT Support B.V.", "support@ict.example", Role.THIRD_PARTY),
+]
+
+
+class Command(BaseCommand):
+    help = "Load a demo practice: owner, administrator, two coaches, an auditor, a third party."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if User.objects.filter(role=Role.OWNER).exists():
+            self.stdout.write("Demo practice already present; its passwords were printed when "
+                              "it was created (delete var/ to start over).")
+            return
+        with transaction.atomic():
+            rows = self._create()
+        self.stdout.write("Demo practice created. Passwords are shown only now:")
+        for username, role, password in rows:
+            self.stdout.write(f"  {username:<12} {role!s:<24} {password}")
+
+    def _create(self) -> list[tuple[str, str, str]]:
+        practice.practice_update(actor=None, request=None, **DEMO_PRACTICE)
+        owner, owner_password = accounts.owner_bootstrap(
+            username="eigenaar", full_name="Eva Eigenaar", email="eigenaar@praktijk.example"
+        )
+        if ConfidentialityStatement.current() is None:
+            accounts.statement_publish(actor=owner, request=None)
+        rows = [(owner.username, str(owner.get_role_display()), owner_password)]
+        for username, full_name, email, role in DEMO_STAFF:
+            extra: dict[str, Any] = {}
+            if role == Role.THIRD_PARTY:
+                extra = {
+                    "contract_reference": "ICT-2026-01",
+                    "contract_end": timezone.localdate() + timedelta(days=365),
+                }
+            user, password = accounts.user_create(
+                actor=owner, request=None, username=username, full_name=full_name,
+                email=email, role=role, **extra,
+            )
+            rows.append((user.username, str(user.get_role_display()), password))
+        return rows

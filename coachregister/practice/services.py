@@ -1,0 +1,45 @@
+"""Writes for the practice settings, each with its audit event (art. 2, 12.2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from coachregister.audit.services import event_record
+from coachregister.practice.models import PracticeSettings
+
+if TYPE_CHECKING:
+    from coachregister.accounts.models import User
+
+
+def practice_update(
+    *, actor: User | None, request: HttpRequest | None, **values: Any
+) -> PracticeSettings:
+    """Change settings. Only owners set policy (art. 1.4, 10.1); `actor=None` is the setup
+    command run by the operator on the server."""
+    if actor is not None and actor.role != "owner":
+        raise PermissionDenied(_("Only an owner changes the practice settings."))
+    with transaction.atomic():
+        practice = PracticeSettings.load()
+        practice = PracticeSettings.objects.select_for_update().get(pk=practice.pk)
+        changed = []
+        for field, value in values.items():
+            if getattr(practice, field) != value:
+                setattr(practice, field, value)
+                changed.append(field)
+        if changed:
+            practice.full_clean()
+            practice.save()
+            event_record(
+                action="practice.settings.changed",
+                request=request,
+                actor=actor,
+                object_type="practice",
+                object_id=str(practice.pk),
+                detail={"fields": ",".join(sorted(changed))},
+            )
+    return practice

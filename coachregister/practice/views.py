@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.practice import services
+from coachregister.practice.forms import PracticeSettingsForm
+from coachregister.practice.models import PracticeSettings
+
+
+@roles_required(*REGISTER_ROLES)
+def settings_view(request: HttpRequest) -> HttpResponse:
+    """Owners edit; the administrator reads (art. 1.4: the owners set the policy)."""
+    practice = PracticeSettings.load()
+    may_edit = request.user.role == "owner"
+    form = PracticeSettingsForm(request.POST or None, instance=practice)
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and may_edit and form.is_valid():
+        try:
+            services.practice_update(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The settings have been saved."))
+            return redirect("practice:settings")
+    return render(request, "practice/settings.html", {"form": form, "may_edit": may_edit})

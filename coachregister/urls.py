@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from coachregister.accounts.access import public
+
+urlpatterns = [
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("audit/", include("coachregister.audit.urls")),
+    path("practice/", include("coachregister.practice.urls")),
+    path("", include("coachregister.accounts.urls")),
+]
+
+handler403 = "coachregister.views.forbidden"
+handler404 = "coachregister.views.not_found"
+handler500 = "coachregister.views.server_error"
