@@ -219,7 +219,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-OTP_TOTP_ISSUER = "coachregister.accounts.twofactor.issuer"
+
+
+def _totp_issuer(device: object) -> str:
+    """The practice's name above the code in the authenticator app (read when enrolling)."""
+    from coachregister.accounts.twofactor import issuer
+
+    return issuer(device)
+
+
+OTP_TOTP_ISSUER = _totp_issuer
 OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "nl"
@@ -232,6 +241,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production the files are served straight from the source tree (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
