@@ -87,6 +87,9 @@ COACHREGISTER_MASTER_KEY = env_secret("COACHREGISTER_MASTER_KEY") or (
     "" if PRODUCTION else _DEVELOPMENT_MASTER_KEY
 )
 
+# The address staff use to reach the register, for links in email.
+COACHREGISTER_BASE_URL = env_str("COACHREGISTER_BASE_URL", "http://127.0.0.1:8000")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -108,6 +111,11 @@ INSTALLED_APPS = [
     "coachregister.audit",
     "coachregister.practice",
     "coachregister.accounts",
+    "coachregister.trajectories",
+    "coachregister.coachees",
+    "coachregister.disclosures",
+    "coachregister.retention",
+    "coachregister.outbox",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,9 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("coachregister.audit.urls")),
     path("practice/", include("coachregister.practice.urls")),
+    path("trajectories/", include("coachregister.trajectories.urls")),
+    path("retention/", include("coachregister.retention.urls")),
+    path("", include("coachregister.coachees.urls")),
     path("", include("coachregister.accounts.urls")),
 ]
 

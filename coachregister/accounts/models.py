@@ -122,3 +122,15 @@ class ConfidentialityAcceptance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "statement"], name="one_acceptance_per_version")
         ]
+
+
+class ThrottleBucket(models.Model):
+    """A fixed-window counter for public pages (intake codes, portal links). The key is a
+    hash of scope and client address, so no address is stored in readable form."""
+
+    key = models.CharField(max_length=64, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key[:12]

@@ -128,7 +128,22 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/dashboard.html", {"runs_register": request.user.runs_register})
+    from coachregister.outbox.models import MessageStatus, OutboxMessage
+    from coachregister.retention.models import PaperDossierTask
+    from coachregister.trajectories.models import Trajectory
+
+    user = request.user
+    mine = Trajectory.objects.visible_to(user)
+    context = {
+        "runs_register": user.runs_register,
+        "open_trajectories": mine.filter(status__in=["invited", "active"]).count(),
+        "paper_tasks": PaperDossierTask.objects.filter(
+            confirmed_at__isnull=True, trajectory__in=mine
+        ).select_related("trajectory"),
+        "failed_mail": OutboxMessage.objects.filter(status=MessageStatus.FAILED).count()
+        if user.runs_register else 0,
+    }
+    return render(request, "accounts/dashboard.html", context)
 
 
 @before_gate

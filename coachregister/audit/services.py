@@ -75,14 +75,59 @@ def event_record(
         "outcome": str(outcome),
         "detail": detail,
     }
+    return _append([values])[0]
+
+
+def events_record(
+    events: list[dict[str, Any]], *, request: HttpRequest | None = None,
+    actor: User | None = None,
+) -> list[Event]:
+    """Append several events of one request in one INSERT (a list page that shows many
+    coachees records one event per coachee without a query per row)."""
+    if not events:
+        return []
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    client_ip = getattr(request, "client_ip", None) if request is not None else None
+    rows = []
+    for event in events:
+        detail = dict(event.get("detail") or {})
+        _check_detail(detail)
+        if not _ACTION.match(event["action"]):
+            raise ValueError("an action is namespaced, like 'accounts.login.failed'")
+        outcome = str(event.get("outcome", Outcome.ALLOWED))
+        if outcome not in Outcome.values:
+            raise ValueError("outcome is 'allowed' or 'denied'")
+        rows.append({
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_role": getattr(actor, "role", "") if actor is not None else "",
+            "client_ip": str(client_ip) if client_ip is not None else None,
+            "action": event["action"],
+            "object_type": event.get("object_type", ""),
+            "object_id": str(event.get("object_id", "")),
+            "outcome": outcome,
+            "detail": detail,
+        })
+    return _append(rows)
+
+
+def _append(rows: list[dict[str, Any]]) -> list[Event]:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
         last = Event.objects.order_by("-seq").values("seq", "hash").first()
-        values["seq"] = last["seq"] + 1 if last else 1
-        values["created_at"] = timezone.now()
+        seq = last["seq"] if last else 0
         prev_hash = last["hash"] if last else chain.GENESIS
-        return Event.objects.create(
-            prev_hash=prev_hash, hash=chain.link(prev_hash, values), **values
-        )
+        now = timezone.now()
+        events = []
+        for values in rows:
+            seq += 1
+            values = {**values, "seq": seq, "created_at": now}
+            digest = chain.link(prev_hash, values)
+            events.append(Event(prev_hash=prev_hash, hash=digest, **values))
+            prev_hash = digest
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+            return events
+        return Event.objects.bulk_create(events)

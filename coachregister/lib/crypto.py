@@ -56,3 +56,65 @@ def new_master_key(kid: str) -> str:
         raise MasterKeyError("a key id is 1-32 letters, digits, '-' or '_'")
     encoded = base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode().rstrip("=")
     return f"{kid}:{encoded}"
+
+
+# --- envelope encryption (art. 6) ----------------------------------------------------------
+#
+# A per-coachee data key (32 random bytes) encrypts that coachee's fields with AES-256-GCM;
+# the current master key wraps the data key. Each ciphertext is bound to where it belongs by
+# its associated data (e.g. b"coachee:C-7KQ2-M9:email"), so a value copied into another row
+# or column does not decrypt. Destroying the wrapped data key makes every field unreadable.
+
+NONCE_BYTES = 12
+
+
+class DecryptionError(ValueError):
+    """A ciphertext or wrapped key did not authenticate. Says nothing about the content."""
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+    except (InvalidTag, ValueError):
+        raise DecryptionError("ciphertext does not authenticate") from None
+
+
+def wrap_key(data_key: bytes, master: MasterKey, purpose: str) -> bytes:
+    return _seal(master.key, data_key, f"wrap:{master.kid}:{purpose}".encode())
+
+
+def unwrap_key(wrapped: bytes, kid: str, keys: list[MasterKey], purpose: str) -> bytes:
+    for master in keys:
+        if master.kid == kid:
+            return _open(master.key, bytes(wrapped), f"wrap:{kid}:{purpose}".encode())
+    raise DecryptionError(f"master key {kid} is not configured")
+
+
+def encrypt_text(data_key: bytes, plaintext: str, aad: str) -> bytes:
+    return _seal(data_key, plaintext.encode("utf-8"), aad.encode())
+
+
+def decrypt_text(data_key: bytes, blob: bytes, aad: str) -> str:
+    return _open(data_key, bytes(blob), aad.encode()).decode("utf-8")
+
+
+def blind_index(index_key: bytes, normalised: str) -> str:
+    """Keyed HMAC-SHA256: finds a row by an exact value without storing or decrypting it."""
+    import hashlib
+    import hmac
+
+    return hmac.new(index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()

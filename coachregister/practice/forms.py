@@ -17,6 +17,7 @@ class PracticeSettingsForm(forms.ModelForm):
             "chamber_of_commerce",
             "office_networks",
             "two_factor_everywhere",
+            "coach_mail_includes_contact_details",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),

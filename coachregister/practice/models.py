@@ -40,6 +40,13 @@ class PracticeSettings(models.Model):
         default=False,
         help_text=_("Also require the second step inside the office."),
     )
+    # Art. 3.1: the coach is told of a new coachee. By default the mail carries no personal
+    # data, only a link into the register; the practice may choose to include the details.
+    coach_mail_includes_contact_details = models.BooleanField(
+        _("include contact details in the mail to the coach"),
+        default=False,
+        help_text=_("Off: the mail only links to the register, where viewing is recorded."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -56,3 +63,23 @@ class PracticeSettings(models.Model):
 
     def office_network_list(self) -> list[net.IPNetwork]:
         return net.parse_networks(self.office_networks.splitlines())
+
+
+class RegulationVersion(models.Model):
+    """A published version of the privacy regulation, as shown to clients with a quote and to
+    coachees at intake (Werkwijze). Kept as shown, so consent proves what was read."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    text = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("privacy regulation version")
+
+    def __str__(self) -> str:
+        return self.version
+
+    @classmethod
+    def current(cls) -> RegulationVersion | None:
+        return cls.objects.order_by("-published_at", "-id").first()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from coachregister.audit.services import event_record
-from coachregister.practice.models import PracticeSettings
+from coachregister.practice.models import PracticeSettings, RegulationVersion
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
@@ -43,3 +43,31 @@ def practice_update(
                 detail={"fields": ",".join(sorted(changed))},
             )
     return practice
+
+
+def regulation_text(practice: PracticeSettings) -> str:
+    """The regulation as generated from the settings (Dutch, the binding language)."""
+    from django.template.loader import render_to_string
+    from django.utils.translation import override
+
+    with override("nl"):
+        return render_to_string("practice/regulation.txt", {"practice": practice}).strip()
+
+
+def regulation_publish(
+    *, actor: User | None, request: HttpRequest | None, version: str
+) -> RegulationVersion:
+    """Publish the regulation as generated now, under a new version label."""
+    if actor is not None and actor.role != "owner":
+        raise PermissionDenied(_("Only an owner publishes the privacy regulation."))
+    with transaction.atomic():
+        if RegulationVersion.objects.filter(version=version).exists():
+            raise ValidationError(_("This version already exists."))
+        regulation = RegulationVersion.objects.create(
+            version=version, text=regulation_text(PracticeSettings.load())
+        )
+        event_record(
+            action="practice.regulation.published", request=request, actor=actor,
+            object_type="regulation", object_id=version,
+        )
+    return regulation

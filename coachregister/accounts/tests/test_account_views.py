@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,7 +42,9 @@ def test_enrolment_shows_a_qr_code_and_confirms_with_a_code(
     assert len(key) == 32  # 160-bit secret in base32, typed by hand if the camera fails
     wrong = client.post(ENROL, {"token": "12345"})
     assert wrong.status_code == 200 and not TOTPDevice.objects.filter(confirmed=True).exists()
-    response = client.post(ENROL, {"token": current_code(device)})
+    # django-otp throttles after a wrong code (1 s, doubling): try again a little later.
+    with time_machine.travel(timezone.now() + timedelta(seconds=3)):
+        response = client.post(ENROL, {"token": current_code(device)})
     assert response.status_code == 200
     codes = response.context["codes"]
     assert len(codes) == 10 and len(set(codes)) == 10

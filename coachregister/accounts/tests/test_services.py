@@ -127,3 +127,26 @@ def test_account_events_keep_the_chain_intact(owner: User, coach: User) -> None:
     create(owner, Role.COACH)
     services.user_sign_out_everywhere(actor=owner, request=None, user=coach)
     assert chain.verify(chain.iter_rows()).ok
+
+
+@pytest.mark.article("6")
+def test_no_event_carries_a_name_email_or_username(
+    owner: User, client_for: Callable[..., object]
+) -> None:
+    """A whole working day of account events, then a scan of every column of the trail."""
+    from django.test import Client
+
+    from coachregister.conftest import PASSWORD
+
+    user = create(owner, Role.COACH, username="jan.jansen")
+    services.user_update(actor=owner, request=None, user=user, full_name="Jan Jansen-de Vries",
+                         email="jan.jansen@staff.example", role=Role.AUDITOR)
+    services.user_reset_password(actor=owner, request=None, user=user)
+    Client().post("/login/", {"username": "jan.jansen", "password": "wrong-password-1"})
+    Client().post("/login/", {"username": "onbekend@example.org", "password": PASSWORD})
+    secrets = ["jan.jansen", "Jansen", "jan.jansen@staff.example", "onbekend@example.org",
+               owner.full_name, owner.email, owner.username]
+    for row in Event.objects.values():
+        text = " ".join(str(value) for value in row.values())
+        for secret in secrets:
+            assert secret not in text, (row["action"], secret)

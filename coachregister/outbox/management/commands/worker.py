@@ -1,0 +1,41 @@
+"""`coachregister worker`: sends the outbox (and, later, runs the daily jobs).
+
+Several workers may run at once, on one or more machines: each message is claimed by one.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from coachregister.outbox import services
+
+
+class Command(BaseCommand):
+    help = "Send queued email with retries; --once to run a single pass."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="One pass, then stop.")
+        parser.add_argument("--interval", type=float, default=5.0, help="Seconds between passes.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        worker = services.worker_name()
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while True:
+            sent = services.send_due(worker)
+            if options["once"]:
+                self.stdout.write(f"sent {sent}")
+                return
+            if stopping:
+                return
+            time.sleep(options["interval"])

@@ -1,0 +1,1 @@
+"""Retention and destruction (art. 10)."""

@@ -1,0 +1,241 @@
+"""Writes for clients, trajectories, invitations and contact moments, each audited.
+
+Art. 1.9 and the Werkwijze: the client never handles coachee data. Staff open a trajectory
+for a client and a coach; the system makes a single-use invitation (a link and a short code)
+that the client passes to the employee, who then gives their own details at intake.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coachregister.accounts.models import Role, User
+from coachregister.audit.services import event_record
+from coachregister.coachees.models import ContactMoment
+from coachregister.lib import tokens
+from coachregister.retention.models import PaperDossierTask
+from coachregister.trajectories.access import may_manage, may_work_on
+from coachregister.trajectories.models import (
+    ClientOrganisation,
+    Invitation,
+    Status,
+    Trajectory,
+)
+
+TRAJECTORY = "trajectory"
+INVITATION_VALID = timedelta(days=14)
+
+
+def _require_manager(actor: User) -> None:
+    if not may_manage(actor):
+        raise PermissionDenied(_("Only the owner or the administrator may do this."))
+
+
+def client_save(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    client: ClientOrganisation | None,
+    **fields: Any,
+) -> ClientOrganisation:
+    _require_manager(actor)
+    with transaction.atomic():
+        created = client is None
+        client = client or ClientOrganisation()
+        for name, value in fields.items():
+            setattr(client, name, value)
+        client.full_clean()
+        client.save()
+        event_record(
+            action="trajectories.client.created" if created else "trajectories.client.updated",
+            request=request,
+            actor=actor,
+            object_type="client",
+            object_id=str(client.pk),
+        )
+    return client
+
+
+def _new_invitation(trajectory: Trajectory) -> tuple[Invitation, str, str]:
+    for _attempt in range(5):
+        token, code = tokens.new_token(), tokens.new_code()
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    trajectory=trajectory,
+                    token_hash=tokens.token_hash(token),
+                    code_hash=tokens.code_hash(code, settings.SECRET_KEY),
+                    expires_at=timezone.now() + INVITATION_VALID,
+                )
+        except IntegrityError:  # a code collision: draw again
+            continue
+        return invitation, token, code
+    raise RuntimeError("could not draw a unique invitation code")
+
+
+def _check_coach(coach: User) -> None:
+    if coach.role != Role.COACH or not coach.is_active:
+        raise ValidationError(_("Choose an active coach."))
+
+
+def trajectory_open(
+    *, actor: User, request: HttpRequest | None, client: ClientOrganisation, coach: User
+) -> tuple[Trajectory, str, str]:
+    """Returns the trajectory, the invitation token (for the link) and the short code. They
+    are shown once; only their hashes are kept."""
+    _require_manager(actor)
+    _check_coach(coach)
+    with transaction.atomic():
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    trajectory = Trajectory.objects.create(
+                        pseudonym=tokens.new_pseudonym("T"),
+                        client=client,
+                        coach=coach,
+                        created_by=actor,
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise RuntimeError("could not draw a unique pseudonym")
+        _invitation, token, code = _new_invitation(trajectory)
+        event_record(
+            action="trajectories.trajectory.opened",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=trajectory.pseudonym,
+            detail={"coach": coach.pk, "client": client.pk},
+        )
+    return trajectory, token, code
+
+
+def invitation_renew(
+    *, actor: User, request: HttpRequest | None, trajectory: Trajectory
+) -> tuple[str, str]:
+    """A new link and code (the old ones stop working), while the intake is still to come."""
+    _require_manager(actor)
+    if trajectory.status != Status.INVITED:
+        raise ValidationError(_("The intake has already been completed."))
+    with transaction.atomic():
+        trajectory.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        _invitation, token, code = _new_invitation(trajectory)
+        event_record(
+            action="trajectories.invitation.renewed",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=trajectory.pseudonym,
+        )
+    return token, code
+
+
+def trajectory_reassign(
+    *, actor: User, request: HttpRequest | None, trajectory: Trajectory, coach: User
+) -> Trajectory:
+    """Access to the coachee's details moves with the trajectory (art. 5.1)."""
+    _require_manager(actor)
+    _check_coach(coach)
+    with transaction.atomic():
+        trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
+        previous = trajectory.coach_id
+        if previous == coach.pk:
+            return trajectory
+        trajectory.coach = coach
+        trajectory.save(update_fields=["coach"])
+        event_record(
+            action="trajectories.trajectory.reassigned",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=trajectory.pseudonym,
+            detail={"from_coach": previous, "to_coach": coach.pk},
+        )
+    return trajectory
+
+
+def trajectory_end(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    trajectory: Trajectory,
+    broken_off: bool,
+    on: date | None = None,
+) -> PaperDossierTask:
+    """End or break off. Art. 10.1: the paper dossier is destroyed now, so a task is made
+    for the coach or the administrator to confirm."""
+    if not may_work_on(actor, trajectory):
+        raise PermissionDenied(_("This is not your trajectory."))
+    with transaction.atomic():
+        trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
+        if not trajectory.is_open:
+            raise ValidationError(_("This trajectory has already ended."))
+        trajectory.status = Status.BROKEN_OFF if broken_off else Status.ENDED
+        trajectory.ended_on = on or timezone.localdate()
+        trajectory.save(update_fields=["status", "ended_on"])
+        trajectory.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        task = PaperDossierTask.objects.create(trajectory=trajectory)
+        event_record(
+            action="trajectories.trajectory.ended",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=trajectory.pseudonym,
+            detail={"status": trajectory.status},
+        )
+    return task
+
+
+def contact_moment_record(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    trajectory: Trajectory,
+    kind: str,
+    occurred_on: date,
+) -> ContactMoment:
+    if not may_work_on(actor, trajectory):
+        raise PermissionDenied(_("This is not your trajectory."))
+    if trajectory.coachee_id is None:
+        raise ValidationError(_("The coachee has not completed the intake yet."))
+    if occurred_on > timezone.localdate():
+        raise ValidationError(_("A contact moment cannot be in the future."))
+    with transaction.atomic():
+        moment = ContactMoment.objects.create(
+            trajectory=trajectory, kind=kind, occurred_on=occurred_on, recorded_by=actor
+        )
+        event_record(
+            action="coachees.contact_moment.recorded",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=trajectory.pseudonym,
+            detail={"kind": kind},
+        )
+    return moment
+
+
+def invitation_lookup(*, token: str | None = None, code: str | None = None) -> Invitation | None:
+    """Find an invitation by its token or code. The lookup is by hash, so the time it takes
+    does not depend on how much of a guess was right."""
+    if token:
+        wanted = tokens.token_hash(token)
+        return Invitation.objects.select_related("trajectory").filter(token_hash=wanted).first()
+    if code:
+        wanted = tokens.code_hash(code, settings.SECRET_KEY)
+        return Invitation.objects.select_related("trajectory").filter(code_hash=wanted).first()
+    return None
