@@ -68,4 +68,58 @@ class Command(BaseCommand):
                 email=email, role=role, **extra,
             )
             rows.append((user.username, str(user.get_role_display()), password))
+        _demo_register(owner)
         return rows
+
+
+DEMO_COACHEES = [
+    ("Sanne", "van der Berg", "sanne.vanderberg@voorbeeld.example", "0612345678"),
+    ("Liam", "O'Neill", "liam.oneill@voorbeeld.example", "+31 6 23456789"),
+    ("Ødegård", "Jensen", "o.jensen@voorbeeld.example", "06-34567890"),
+    ("Nguyễn", "Thị Lan", "lan.nguyen@voorbeeld.example", "0031 6 45678901"),
+]
+
+
+def _demo_register(owner: User) -> None:
+    """Clients, trajectories in every status and coachees, through the same services a
+    practice uses (the intake as if the coachee filled it in)."""
+    from coachregister.coachees.services import intake_complete
+    from coachregister.coachees.vault import Contact
+    from coachregister.retention.services import paper_task_confirm
+    from coachregister.trajectories import services as trajectories
+    from coachregister.trajectories.models import Invitation
+
+    regulation = practice.regulation_publish(actor=owner, request=None, version="2026.1")
+    anna = User.objects.get(username="coach.anna")
+    ben = User.objects.get(username="coach.ben")
+    today = timezone.localdate()
+    clients = [
+        trajectories.client_save(
+            actor=owner, request=None, client=None, name=name, contact_name=contact,
+            contact_email=email, contact_phone="", quote_reference=ref,
+            quote_date=today - timedelta(days=40), regulation_version=regulation,
+        )
+        for name, contact, email, ref in [
+            ("Zorggroep Voorbeeld", "afdeling HR", "hr@zorggroep.example", "OFF-2026-014"),
+            ("Gemeente Voorbeeldstad", "P&O-adviseur", "po@gemeente.example", "OFF-2026-019"),
+        ]
+    ]
+    plan = [(clients[0], anna), (clients[0], ben), (clients[1], anna), (clients[1], ben)]
+    opened = []
+    for (client, coach), person in zip(plan, DEMO_COACHEES, strict=True):
+        trajectory, _token, _code = trajectories.trajectory_open(
+            actor=owner, request=None, client=client, coach=coach
+        )
+        invitation = Invitation.objects.get(trajectory=trajectory, used_at__isnull=True)
+        intake_complete(request=None, invitation=invitation, contact=Contact(*person),
+                        regulation=regulation, keyword_consent=True)
+        trajectory.refresh_from_db()
+        trajectories.contact_moment_record(actor=coach, request=None, trajectory=trajectory,
+                                           kind="meeting", occurred_on=today)
+        opened.append(trajectory)
+    # One still waiting for its intake, one completed (dossier destroyed), one broken off.
+    trajectories.trajectory_open(actor=owner, request=None, client=clients[1], coach=anna)
+    task = trajectories.trajectory_end(actor=owner, request=None, trajectory=opened[2],
+                                       broken_off=False)
+    paper_task_confirm(actor=owner, request=None, task=task, method="shredded")
+    trajectories.trajectory_end(actor=owner, request=None, trajectory=opened[3], broken_off=True)
