@@ -43,7 +43,7 @@ def test_the_coach_must_be_an_active_coach(owner: User, auditor: User) -> None:
 
 
 def test_renewal_revokes_the_old_invitation(owner: User, coach: User) -> None:
-    trajectory, token, code = services.trajectory_open(
+    trajectory, token, _code = services.trajectory_open(
         actor=owner, request=None, client=factories.client(owner), coach=coach)
     new_token, new_code = services.invitation_renew(actor=owner, request=None,
                                                     trajectory=trajectory)
