@@ -82,3 +82,40 @@ def test_report_counts_per_coach_and_client(owner: User, coach: User,
     assert per_coach == {coach.full_name: (1, 0, 0), other_coach.full_name: (1, 0, 1)}
     empty = reports.period_report(date(2000, 1, 1), date(2000, 12, 31))
     assert empty.per_coach == [] and empty.total.started == 0
+
+
+@pytest.mark.article("10.1")
+def test_last_contact_follows_the_latest_moment_over_all_trajectories(
+    owner: User, coach: User, other_coach: User
+) -> None:
+    from coachregister.coachees.services import last_contact
+
+    first = factories.trajectory(owner, coach)
+    second = factories.trajectory(owner, other_coach)  # the same person, a new trajectory
+    assert first.coachee_id == second.coachee_id
+    services.contact_moment_record(actor=coach, request=None, trajectory=first, kind="call",
+                                   occurred_on=date(2026, 3, 1))
+    assert last_contact(first.coachee) == first.started_on  # the intake is the latest so far
+    services.contact_moment_record(actor=other_coach, request=None, trajectory=second,
+                                   kind="meeting", occurred_on=second.started_on)
+    services.contact_moment_record(actor=coach, request=None, trajectory=first, kind="email",
+                                   occurred_on=date(2025, 1, 1))
+    assert last_contact(first.coachee) == second.started_on
+
+
+def test_client_edit_per_role(owner: User, coach: User, administrator: User,
+                              client_for: object) -> None:
+    from django.urls import reverse
+
+    organisation = factories.client(owner)
+    url = reverse("trajectories:client_edit", args=[organisation.pk])
+    assert client_for(administrator).get(url).status_code == 200  # type: ignore[operator]
+    assert client_for(coach).get(url).status_code == 403  # type: ignore[operator]
+    response = client_for(owner).post(url, {  # type: ignore[operator]
+        "name": "", "quote_reference": "", "quote_date": "gisteren",
+        "regulation_version": organisation.regulation_version_id,
+    })
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"name", "quote_reference", "quote_date"}
+    organisation.refresh_from_db()
+    assert organisation.name == "Zorggroep Test"
