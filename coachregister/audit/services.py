@@ -45,6 +45,15 @@ def _check_detail(detail: dict[str, Any]) -> None:
             raise AuditDetailError(f"detail {key!r} looks like personal data")
 
 
+def _recorded_address(request: HttpRequest | None, actor: User | None, outcome: str) -> object:
+    """Staff addresses are kept (who signed in from where, art. 12.2). A coachee's address is
+    kept only on refusals (guessing, throttling); a completed intake does not tie the
+    coachee's address to their pseudonym."""
+    if request is None or (actor is None and outcome == Outcome.ALLOWED):
+        return None
+    return getattr(request, "client_ip", None)
+
+
 def event_record(
     *,
     action: str,
@@ -64,7 +73,7 @@ def event_record(
     _check_detail(detail)
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    client_ip = getattr(request, "client_ip", None) if request is not None else None
+    client_ip = _recorded_address(request, actor, outcome)
     values: dict[str, Any] = {
         "actor_id": actor.pk if actor is not None else None,
         "actor_role": getattr(actor, "role", "") if actor is not None else "",
@@ -88,7 +97,6 @@ def events_record(
         return []
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    client_ip = getattr(request, "client_ip", None) if request is not None else None
     rows = []
     for event in events:
         detail = dict(event.get("detail") or {})
@@ -98,6 +106,7 @@ def events_record(
         outcome = str(event.get("outcome", Outcome.ALLOWED))
         if outcome not in Outcome.values:
             raise ValueError("outcome is 'allowed' or 'denied'")
+        client_ip = _recorded_address(request, actor, outcome)
         rows.append({
             "actor_id": actor.pk if actor is not None else None,
             "actor_role": getattr(actor, "role", "") if actor is not None else "",

@@ -38,6 +38,22 @@ def can_view(user: object, coachee: Coachee) -> bool:
     return Coachee.objects.visible_to(user).filter(pk=coachee.pk).exists()
 
 
+def contact_details_of(*, request: HttpRequest, pseudonym: str) -> tuple[Coachee, vault.Contact]:
+    """Look the coachee up within what the user may see; an unknown pseudonym is a 404, a
+    known one outside the user's scope a refusal (audited)."""
+    from django.http import Http404
+
+    from coachregister.coachees.models import Coachee
+
+    coachee = Coachee.objects.visible_to(request.user).filter(pseudonym=pseudonym).first()
+    if coachee is None:
+        outside = Coachee.objects.filter(pseudonym=pseudonym).only("pk", "pseudonym").first()
+        if outside is None:
+            raise Http404
+        return outside, contact_details(request=request, coachee=outside)
+    return coachee, contact_details(request=request, coachee=coachee)
+
+
 def contact_details(*, request: HttpRequest, coachee: Coachee) -> vault.Contact:
     """Decrypt one coachee's details for the signed-in user, or refuse; both are audited."""
     if not can_view(request.user, coachee):

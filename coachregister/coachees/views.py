@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -172,9 +172,8 @@ def coachee_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def coachee_contact(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    coachee = get_object_or_404(Coachee, pseudonym=pseudonym)
     try:
-        contact = access.contact_details(request=request, coachee=coachee)
+        coachee, contact = access.contact_details_of(request=request, pseudonym=pseudonym)
     except PermissionDenied:
         return render(
             request,
