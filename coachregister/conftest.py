@@ -38,9 +38,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _audit_triggers_for_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     """Transactional tests end with a flush, which the append-only triggers refuse; drop them
-    just before it. The post_migrate handler that the flush fires puts them back."""
+    just before it (this fixture is set up after the database one, so it is torn down
+    first). The post_migrate handler that the flush fires puts them back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("_django_db_helper")
     yield
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if transactional:
         from coachregister.audit import triggers
 
         triggers.drop(connection)

@@ -1,0 +1,72 @@
+"""Appending audit events (art. 6): chained, attributed, never carrying personal data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+
+from coachregister.accounts.models import User
+from coachregister.audit import chain
+from coachregister.audit.models import Event
+from coachregister.audit.services import AuditDetailError, event_record, events_record
+
+pytestmark = [pytest.mark.django_db, pytest.mark.article("6")]
+
+
+def test_events_are_chained_in_sequence() -> None:
+    events = [event_record(action=f"test.step.n{i}") for i in ("a", "b", "c")]
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == chain.GENESIS
+    assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
+    stored = list(Event.objects.order_by("seq").values(*chain.FIELDS, "prev_hash", "hash"))
+    assert all(chain.link(row["prev_hash"], row) == row["hash"] for row in stored)
+
+
+def test_actor_role_and_address_come_from_the_request(coach: User) -> None:
+    request = RequestFactory().get("/")
+    request.user = coach
+    request.client_ip = "192.0.2.7"
+    event = event_record(action="test.view.opened", request=request, object_type="coachee",
+                         object_id="C-AAAA-BBBB")
+    assert (event.actor, event.actor_role, event.client_ip) == (coach, "coach", "192.0.2.7")
+
+
+def test_anonymous_allowed_event_keeps_no_address() -> None:
+    request = RequestFactory().post("/intake/form/")
+    request.user = AnonymousUser()
+    request.client_ip = "198.51.100.3"
+    assert event_record(action="test.intake.done", request=request).client_ip is None
+    refused = event_record(action="test.intake.refused", request=request, outcome="denied")
+    assert refused.client_ip == "198.51.100.3"
+
+
+@pytest.mark.parametrize("detail", [
+    {"email": "anne@voorbeeld.example"},
+    {"phone": "06 12345678"},
+    {"phone": "+31612345678"},
+    {"Name": "x"},
+    {"nested": {"a": 1}},
+    {"long": "x" * 201},
+])
+def test_detail_that_could_carry_personal_data_is_refused(detail: dict) -> None:
+    with pytest.raises(AuditDetailError):
+        event_record(action="test.thing.done", detail=detail)
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["login", "Accounts.Login", "accounts login", "a.b c"])
+def test_action_names_are_namespaced(action: str) -> None:
+    with pytest.raises(ValueError):
+        event_record(action=action)
+    assert not Event.objects.exists()
+
+
+def test_batch_append_continues_the_chain(owner: User) -> None:
+    first = event_record(action="test.first.one")
+    batch = events_record([{"action": "test.listed.one", "object_id": f"C-{i}"} for i in range(5)],
+                          actor=owner)
+    assert [e.seq for e in batch] == [first.seq + n for n in range(1, 6)]
+    assert batch[0].prev_hash == first.hash
+    assert chain.verify(chain.iter_rows()).ok
+    assert events_record([]) == []
