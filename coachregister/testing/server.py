@@ -18,8 +18,14 @@ from coachregister.lib.crypto import new_master_key
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -38,8 +44,12 @@ class Server:
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "coachregister", *args], env=self.env, check=check,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "coachregister", *args],
+            env=self.env,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     def shell(self, code: str) -> str:
@@ -51,15 +61,19 @@ def server_env(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[s
     var_dir.mkdir(parents=True, exist_ok=True)
     (var_dir / "secret_key").write_text(secrets.token_urlsafe(50))
     (var_dir / "master_key").write_text(new_master_key("e2e1"))
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update({
-        "COACHREGISTER_ENV": "production",
-        "COACHREGISTER_HTTPS": "false",
-        "COACHREGISTER_VAR_DIR": str(var_dir),
-        "SECRET_KEY_FILE": str(var_dir / "secret_key"),
-        "COACHREGISTER_MASTER_KEY_FILE": str(var_dir / "master_key"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    })
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        {
+            "COACHREGISTER_ENV": "production",
+            "COACHREGISTER_HTTPS": "false",
+            "COACHREGISTER_VAR_DIR": str(var_dir),
+            "SECRET_KEY_FILE": str(var_dir / "secret_key"),
+            "COACHREGISTER_MASTER_KEY_FILE": str(var_dir / "master_key"),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+    )
     env.update(extra_env or {})
     return env
 
@@ -67,16 +81,27 @@ def server_env(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[s
 @contextlib.contextmanager
 def running_server(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
-    env = server_env(var_dir, {"COACHREGISTER_BASE_URL": f"http://127.0.0.1:{port}",
-                               **(extra_env or {})})
+    env = server_env(
+        var_dir, {"COACHREGISTER_BASE_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+    )
     server = Server(url=f"http://127.0.0.1:{port}", env=env, log=var_dir / "gunicorn.log")
     server.manage("migrate", "--no-input", "-v", "0")
     server.manage("collectstatic", "--no-input", "-v", "0")
     with server.log.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "coachregister.wsgi:application",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "coachregister.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 30
