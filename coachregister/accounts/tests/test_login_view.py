@@ -161,7 +161,7 @@ def test_wrong_password_gives_one_message_for_all_cases(coach: User) -> None:
     assert unknown.status_code == wrong.status_code == 200
     for response in (unknown, wrong):
         page = response.content.decode()
-        assert any(text in page for text in ("username or password", "gebruikersnaam of wachtw"))
+        assert any(text in page for text in ("username or password", "gebruikersnaam of het wachtwoord"))
     events = list(Event.objects.filter(action="accounts.login.failed").order_by("seq"))
     assert [e.actor for e in events] == [None, coach]
     # The typed username is never recorded.

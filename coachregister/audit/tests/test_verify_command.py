@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils.translation import override
 
 from coachregister.audit import chain, triggers
 from coachregister.audit.models import Event
@@ -33,7 +34,8 @@ def sql(statement: str, params: list | None = None) -> None:
 
 def verify() -> str:
     out = io.StringIO()
-    call_command("audit", "verify", stdout=out)
+    with override("en"):
+        call_command("audit", "verify", stdout=out)
     return out.getvalue()
 
 
