@@ -269,12 +269,13 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coachregister@localhost")
 
-# Log lines carry no personal data: request paths hold only pseudonyms and tokens are never in
-# URLs that are logged; Django's request logger is kept at WARNING.
+# Log lines carry no personal data: paths hold only pseudonyms, and invitation tokens in paths
+# are redacted (lib/logfilters.py). gunicorn's access log is off for the same reason.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "coachregister.lib.logfilters.RedactSecretPaths"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

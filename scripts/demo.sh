@@ -42,4 +42,4 @@ echo
 echo "coachregister is running at http://127.0.0.1:${PORT}/  (Ctrl+C stops it)"
 echo
 exec .venv/bin/gunicorn coachregister.wsgi:application \
-  --bind "127.0.0.1:${PORT}" --workers 2 --access-logfile - --error-logfile -
+  --bind "127.0.0.1:${PORT}" --workers 2 --error-logfile -
