@@ -76,8 +76,12 @@ def claim_next(worker: str) -> OutboxMessage | None:
         .order_by("next_attempt_at", "id")
     )
     for candidate in due.values_list("pk", flat=True)[:10]:
+        # Re-check everything that made it a candidate: meanwhile another worker may have
+        # sent it, or tried, failed and scheduled a retry (next_attempt_at in the future).
         won = (
-            OutboxMessage.objects.filter(pk=candidate, status=MessageStatus.PENDING)
+            OutboxMessage.objects.filter(
+                pk=candidate, status=MessageStatus.PENDING, next_attempt_at__lte=now
+            )
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .update(claimed_by=worker, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         )
@@ -91,8 +95,10 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def send_claimed(message: OutboxMessage, worker: str) -> bool:
-    to, body = open_message(message)
     try:
+        # Inside the try: a message that cannot be opened (its master key removed before
+        # `rotate`) is retried and finally marked failed, instead of crashing the worker.
+        to, body = open_message(message)
         with get_connection(timeout=20) as connection:
             EmailMessage(
                 subject=message.subject,

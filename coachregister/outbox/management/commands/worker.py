@@ -29,13 +29,18 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while True:
-            sent = services.send_due(worker)
-            if options["once"]:
-                self.stdout.write(f"sent {sent}")
-                return
-            if stopping:
-                return
-            time.sleep(options["interval"])
+        # Put the previous handlers back when done: run in-process (call_command), the
+        # caller would otherwise no longer stop on SIGINT/SIGTERM.
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while True:
+                sent = services.send_due(worker)
+                if options["once"]:
+                    self.stdout.write(f"sent {sent}")
+                    return
+                if stopping:
+                    return
+                time.sleep(options["interval"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
