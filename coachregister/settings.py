@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "coachregister.accounts",
     "coachregister.trajectories",
     "coachregister.coachees",
+    "coachregister.notes",
     "coachregister.disclosures",
     "coachregister.retention",
     "coachregister.outbox",

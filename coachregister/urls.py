@@ -11,6 +11,7 @@ urlpatterns = [
     path("practice/", include("coachregister.practice.urls")),
     path("trajectories/", include("coachregister.trajectories.urls")),
     path("retention/", include("coachregister.retention.urls")),
+    path("", include("coachregister.notes.urls")),
     path("", include("coachregister.coachees.urls")),
     path("", include("coachregister.accounts.urls")),
 ]

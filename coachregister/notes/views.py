@@ -1,0 +1,193 @@
+"""The dossier (art. 3.1): the trajectory, its contact moments and sessions in time order,
+the consent state, and the contact details in a separate, audited panel."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from coachregister.accounts.access import REGISTER_ROLES, deny
+from coachregister.accounts.models import Role
+from coachregister.audit.services import event_record
+from coachregister.disclosures import consents
+from coachregister.disclosures.models import Purpose
+from coachregister.notes import services
+from coachregister.notes.forms import AmendForm, KeywordsForm, SessionForm
+from coachregister.notes.models import CoachingSession, KeywordVersion
+from coachregister.trajectories.models import Trajectory
+
+
+def _trajectory(request: HttpRequest, pseudonym: str) -> Trajectory | HttpResponse:
+    trajectory = (
+        Trajectory.objects.visible_to(request.user)
+        .select_related("client", "coach", "coachee")
+        .filter(pseudonym=pseudonym)
+        .first()
+    )
+    if trajectory is None:
+        get_object_or_404(Trajectory, pseudonym=pseudonym)
+        return deny(request, object_type=services.TRAJECTORY, object_id=pseudonym)
+    return trajectory
+
+
+def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    trajectory = _trajectory(request, pseudonym)
+    if isinstance(trajectory, HttpResponse):
+        return trajectory
+    coachee = trajectory.coachee
+    sessions = list(
+        trajectory.sessions.select_related("author").prefetch_related(
+            Prefetch("versions", queryset=KeywordVersion.objects.order_by("number"))
+        )
+    )
+    entries = []
+    for session in sessions:
+        versions = list(session.versions.all())
+        keywords, _reason = services.read_version(coachee, versions[-1]) if versions else ("", "")
+        entries.append(
+            {
+                "date": session.held_on,
+                "session": session,
+                "keywords": keywords,
+                "amended": len(versions) > 1,
+            }
+        )
+    moments = trajectory.contact_moments.select_related("recorded_by").exclude(kind="session")
+    for moment in moments:
+        entries.append({"date": moment.occurred_on, "moment": moment})
+    entries.sort(key=lambda e: (e["date"], "session" in e))
+    if sessions:
+        event_record(
+            action="notes.dossier.viewed",
+            request=request,
+            object_type=services.TRAJECTORY,
+            object_id=trajectory.pseudonym,
+            detail={"sessions": len(sessions)},
+        )
+    consent = consents.latest(coachee, Purpose.SESSION_KEYWORDS) if coachee else None
+    return render(
+        request,
+        "notes/dossier.html",
+        {
+            "trajectory": trajectory,
+            "entries": entries,
+            "consent": consent,
+            "may_write": request.user.role == Role.COACH and trajectory.coach_id == request.user.pk,
+        },
+    )
+
+
+def session_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    trajectory = _trajectory(request, pseudonym)
+    if isinstance(trajectory, HttpResponse):
+        return trajectory
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_record(
+                actor=request.user, request=request, trajectory=trajectory, **form.cleaned_data
+            )
+        except PermissionDenied:
+            return deny(request, object_type=services.TRAJECTORY, object_id=pseudonym)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("The session has been saved."))
+            return redirect("notes:dossier", pseudonym=pseudonym)
+    return render(request, "notes/session_form.html", {"form": form, "trajectory": trajectory})
+
+
+def _errors_to_form(form: object, exc: ValidationError) -> None:
+    """Name-guard refusals belong to the keywords field; other refusals to the form."""
+    fields = {"name_guard": "keywords", "name_guard_reason": "reason"}
+    for error in exc.error_list:
+        form.add_error(fields.get(error.code or ""), error)  # type: ignore[attr-defined]
+
+
+def _session(request: HttpRequest, pk: int) -> CoachingSession | HttpResponse:
+    session = get_object_or_404(CoachingSession.objects.select_related("trajectory"), pk=pk)
+    visible = Trajectory.objects.visible_to(request.user).filter(pk=session.trajectory_id)
+    if not visible.exists():
+        return deny(
+            request, object_type=services.TRAJECTORY, object_id=session.trajectory.pseudonym
+        )
+    return session
+
+
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit before the lock; after it, an amendment with a reason."""
+    session = _session(request, pk)
+    if isinstance(session, HttpResponse):
+        return session
+    trajectory = Trajectory.objects.select_related("coachee").get(pk=session.trajectory_id)
+    if session.author_id != request.user.pk:
+        return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
+    locked = session.is_locked()
+    current = session.versions.order_by("-number").first()
+    keywords, _reason = services.read_version(trajectory.coachee, current)
+    form_class = AmendForm if locked else KeywordsForm
+    form = form_class(request.POST or None, initial={"keywords": keywords})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if locked:
+                services.keywords_amend(
+                    actor=request.user, request=request, session=session, **form.cleaned_data
+                )
+            else:
+                services.keywords_edit(
+                    actor=request.user,
+                    request=request,
+                    session=session,
+                    keywords=form.cleaned_data["keywords"],
+                )
+        except PermissionDenied:
+            return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("The keywords have been saved."))
+            return redirect("notes:dossier", pseudonym=trajectory.pseudonym)
+    return render(
+        request,
+        "notes/keywords_form.html",
+        {
+            "form": form,
+            "session": session,
+            "trajectory": trajectory,
+            "locked": locked,
+        },
+    )
+
+
+def session_versions(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every version with its reason: for the author and those who run the register."""
+    session = _session(request, pk)
+    if isinstance(session, HttpResponse):
+        return session
+    trajectory = Trajectory.objects.select_related("coachee").get(pk=session.trajectory_id)
+    if session.author_id != request.user.pk and request.user.role not in REGISTER_ROLES:
+        return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
+    versions = []
+    for version in session.versions.select_related("written_by").order_by("number"):
+        keywords, reason = services.read_version(trajectory.coachee, version)
+        versions.append({"version": version, "keywords": keywords, "reason": reason})
+    event_record(
+        action="notes.versions.viewed",
+        request=request,
+        object_type=services.TRAJECTORY,
+        object_id=trajectory.pseudonym,
+        detail={"session": session.pk},
+    )
+    return render(
+        request,
+        "notes/versions.html",
+        {
+            "session": session,
+            "trajectory": trajectory,
+            "versions": versions,
+        },
+    )
