@@ -39,8 +39,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.filter(role=Role.OWNER).exists():
-            self.stdout.write("Demo practice already present; its passwords were printed when "
-                              "it was created (delete var/ to start over).")
+            self.stdout.write(
+                "Demo practice already present; its passwords were printed when "
+                "it was created (delete var/ to start over)."
+            )
             return
         with transaction.atomic():
             rows = self._create()
@@ -64,8 +66,13 @@ class Command(BaseCommand):
                     "contract_end": timezone.localdate() + timedelta(days=365),
                 }
             user, password = accounts.user_create(
-                actor=owner, request=None, username=username, full_name=full_name,
-                email=email, role=role, **extra,
+                actor=owner,
+                request=None,
+                username=username,
+                full_name=full_name,
+                email=email,
+                role=role,
+                **extra,
             )
             rows.append((user.username, str(user.get_role_display()), password))
         _demo_register(owner)
@@ -85,6 +92,7 @@ def _demo_register(owner: User) -> None:
     practice uses (the intake as if the coachee filled it in)."""
     from coachregister.coachees.services import intake_complete
     from coachregister.coachees.vault import Contact
+    from coachregister.notes.services import session_record
     from coachregister.retention.services import paper_task_confirm
     from coachregister.trajectories import services as trajectories
     from coachregister.trajectories.models import Invitation
@@ -95,9 +103,16 @@ def _demo_register(owner: User) -> None:
     today = timezone.localdate()
     clients = [
         trajectories.client_save(
-            actor=owner, request=None, client=None, name=name, contact_name=contact,
-            contact_email=email, contact_phone="", quote_reference=ref,
-            quote_date=today - timedelta(days=40), regulation_version=regulation,
+            actor=owner,
+            request=None,
+            client=None,
+            name=name,
+            contact_name=contact,
+            contact_email=email,
+            contact_phone="",
+            quote_reference=ref,
+            quote_date=today - timedelta(days=40),
+            regulation_version=regulation,
         )
         for name, contact, email, ref in [
             ("Zorggroep Voorbeeld", "afdeling HR", "hr@zorggroep.example", "OFF-2026-014"),
@@ -111,15 +126,31 @@ def _demo_register(owner: User) -> None:
             actor=owner, request=None, client=client, coach=coach
         )
         invitation = Invitation.objects.get(trajectory=trajectory, used_at__isnull=True)
-        intake_complete(request=None, invitation=invitation, contact=Contact(*person),
-                        regulation=regulation, keyword_consent=True)
+        intake_complete(
+            request=None,
+            invitation=invitation,
+            contact=Contact(*person),
+            regulation=regulation,
+            keyword_consent=True,
+        )
         trajectory.refresh_from_db()
-        trajectories.contact_moment_record(actor=coach, request=None, trajectory=trajectory,
-                                           kind="meeting", occurred_on=today)
+        trajectories.contact_moment_record(
+            actor=coach, request=None, trajectory=trajectory, kind="meeting", occurred_on=today
+        )
+        session_record(
+            actor=coach,
+            request=None,
+            trajectory=trajectory,
+            held_on=today,
+            kind="in_person",
+            duration_minutes=60,
+            keywords="werkdruk, grenzen stellen, slaapritme; volgende keer: energiegevers",
+        )
         opened.append(trajectory)
     # One still waiting for its intake, one completed (dossier destroyed), one broken off.
     trajectories.trajectory_open(actor=owner, request=None, client=clients[1], coach=anna)
-    task = trajectories.trajectory_end(actor=owner, request=None, trajectory=opened[2],
-                                       broken_off=False)
+    task = trajectories.trajectory_end(
+        actor=owner, request=None, trajectory=opened[2], broken_off=False
+    )
     paper_task_confirm(actor=owner, request=None, task=task, method="shredded")
     trajectories.trajectory_end(actor=owner, request=None, trajectory=opened[3], broken_off=True)
