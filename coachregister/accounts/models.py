@@ -134,3 +134,21 @@ class ThrottleBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key[:12]
+
+
+class ThirdPartyScope(models.Model):
+    """Art. 5.3: the trajectories a third party may see (e.g. a substitute coach). None: no
+    personal data at all (e.g. IT support)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="scope")
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="third_party_scope"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "trajectory"], name="one_scope_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.trajectory_id}"

@@ -466,3 +466,25 @@ def confidentiality_accept(*, request: HttpRequest, user: User, version: int) ->
                 object_type="statement",
                 object_id=str(statement.version),
             )
+
+
+def third_party_scope_set(
+    *, actor: User, request: HttpRequest | None, user: User, trajectories: list[object]
+) -> None:
+    """Art. 5.3: which trajectories a third party may see; an empty list means none."""
+    from coachregister.accounts.models import ThirdPartyScope
+
+    if not access.can_manage_users(actor):
+        raise PermissionDenied(_("You may not change accounts."))
+    if user.role != Role.THIRD_PARTY:
+        raise ValidationError(_("Only a third party has a scope."))
+    with transaction.atomic():
+        ThirdPartyScope.objects.filter(user=user).delete()
+        ThirdPartyScope.objects.bulk_create(
+            ThirdPartyScope(user=user, trajectory=t) for t in trajectories
+        )
+        event_record(
+            action="accounts.scope.changed", request=request, actor=actor, object_type=USER,
+            object_id=str(user.pk),
+            detail={"trajectories": ",".join(sorted(t.pseudonym for t in trajectories))[:200]},
+        )

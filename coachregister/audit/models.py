@@ -47,3 +47,28 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} ({self.outcome})"
+
+
+class Engagement(models.Model):
+    """A certification audit (art. 5.4): one auditor, a window, and a random sample of dossiers
+    drawn with a recorded seed from a recorded population, so anyone can redraw it."""
+
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="engagements"
+    )
+    window_from = models.DateTimeField(_("from"))
+    window_until = models.DateTimeField(_("until"))
+    sample_size = models.PositiveIntegerField(_("sample size"))
+    seed = models.CharField(max_length=64)
+    population = models.JSONField(default=list)
+    sample = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-window_from"]
+
+    def __str__(self) -> str:
+        return f"engagement {self.pk}"

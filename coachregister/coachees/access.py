@@ -1,7 +1,7 @@
 """Who may read a coachee's contact details (art. 5.1), and the audit of every read.
 
-Owner and administrator see all; a coach sees the coachees of their own trajectories; third
-parties and auditors see none (later, scoped access: their contract and the audit sample).
+Owner and administrator see all; a coach, a third party and an auditor see the coachees of
+the trajectories they may see (trajectories/access.py: own, contract scope, audit sample).
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ def visible_coachees(queryset: CoacheeQuerySet, user: object) -> CoacheeQuerySet
     role = getattr(user, "role", None)
     if role in (Role.OWNER, Role.ADMINISTRATOR):
         return queryset
-    if role == Role.COACH:
-        return queryset.filter(trajectories__coach=user).distinct()
+    if role in (Role.COACH, Role.THIRD_PARTY, Role.AUDITOR):
+        from coachregister.trajectories.models import Trajectory
+
+        trajectories = Trajectory.objects.visible_to(user)
+        return queryset.filter(trajectories__in=trajectories).distinct()
     return queryset.none()
 
 

@@ -12,8 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from coachregister.accounts import throttle
-from coachregister.accounts.access import deny, public
-from coachregister.accounts.models import Role
+from coachregister.accounts.access import public
 from coachregister.audit.models import Outcome
 from coachregister.audit.services import event_record
 from coachregister.coachees import access, services, vault
@@ -162,8 +161,6 @@ def intake_done(request: HttpRequest) -> HttpResponse:
 
 def coachee_list(request: HttpRequest) -> HttpResponse:
     """Pseudonyms and names of the coachees the user may see (coach: own only)."""
-    if request.user.role not in (Role.OWNER, Role.ADMINISTRATOR, Role.COACH):
-        return deny(request)
     coachees = list(Coachee.objects.visible_to(request.user).order_by("pseudonym"))
     names = access.names_for_list(request=request, coachees=coachees)
     rows = [(coachee, names[coachee.pk]) for coachee in coachees]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class Purpose(models.TextChoices):
     SESSION_KEYWORDS = "session_keywords", _("session keywords (health data)")
     REGULATION = "regulation", _("privacy regulation read and confirmed")
+    DISCLOSURE = "disclosure", _("disclosure to a recipient")
 
 
 class Method(models.TextChoices):
@@ -32,7 +33,12 @@ class Consent(models.Model):
         related_name="+",
     )
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
-    recipient = models.CharField(_("recipient"), max_length=200, blank=True)
+    recipient = models.ForeignKey(
+        "disclosures.Recipient", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="consents", verbose_name=_("recipient"),
+    )
+    disclosure_purpose = models.CharField(_("purpose of the disclosure"), max_length=200,
+                                          blank=True)
     given = models.BooleanField(_("given"))
     text_version = models.CharField(_("text version"), max_length=20)
     text = models.TextField(_("text shown"))
@@ -52,3 +58,65 @@ class Consent(models.Model):
     @property
     def in_force(self) -> bool:
         return self.given and self.withdrawn_at is None
+
+
+class RecipientKind(models.TextChoices):
+    AUTHORITY = "authority", _("authority")
+    THIRD_PARTY = "third_party", _("hired third party")
+    DOCTOR = "doctor", _("doctor or care provider")
+    CLIENT = "client", _("client organisation")
+    OTHER = "other", _("other")
+
+
+class Recipient(models.Model):
+    """Someone outside the practice who may receive personal data (art. 1.10)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=RecipientKind.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Basis(models.TextChoices):
+    LEGAL_DUTY = "legal_duty", _("a legal duty")
+    CONSENT = "consent", _("the coachee's consent")
+
+
+class Category(models.TextChoices):
+    CONTACT = "contact", _("contact details")
+    TRAJECTORY = "trajectory", _("trajectory data")
+    KEYWORDS = "keywords", _("session keywords")
+
+
+class Disclosure(models.Model):
+    """The disclosure register (art. 1.10, 9.1): what left the practice, to whom, on what basis.
+    The source for telling recipients of corrections (art. 8.4) and for the access answer."""
+
+    coachee = models.ForeignKey(
+        "coachees.Coachee", null=True, on_delete=models.SET_NULL, related_name="disclosures"
+    )
+    coachee_pseudonym = models.CharField(max_length=20, db_index=True)
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="disclosures")
+    categories = models.CharField(_("categories"), max_length=100)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
+    legal_ground = models.CharField(_("statute or order"), max_length=200, blank=True)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
+    disclosed_at = models.DateTimeField(default=timezone.now)
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-disclosed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.coachee_pseudonym} -> {self.recipient_id}"
+
+    def category_list(self) -> list[str]:
+        return [c for c in self.categories.split(",") if c]

@@ -1,4 +1,5 @@
-"""Which trajectories a user may see (art. 5.1): the register's runners all, a coach their own."""
+"""Which trajectories a user may see (art. 5.1, 5.3, 5.4): the register's runners all, a coach
+their own, a third party its contract's scope, an auditor the sample during the window."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def visible_trajectories(queryset: QuerySet[Trajectory], user: object) -> QueryS
         return queryset
     if role == Role.COACH:
         return queryset.filter(coach=user)
+    if role == Role.THIRD_PARTY:  # art. 5.3: only the trajectories in its contract's scope
+        return queryset.filter(third_party_scope__user=user)
+    if role == Role.AUDITOR:  # art. 5.4: the sample, during the audit window only
+        from coachregister.audit.engagements import sampled_pseudonyms
+
+        return queryset.filter(pseudonym__in=sampled_pseudonyms(user))
     return queryset.none()
 
 

@@ -62,6 +62,11 @@ def test_action_names_are_namespaced(action: str) -> None:
     assert not Event.objects.exists()
 
 
+@pytest.mark.parametrize("pseudonym", ["T-1234-5678", "C-0000-0000", "T-12AB-3456"])
+def test_pseudonyms_are_never_mistaken_for_phone_numbers(pseudonym: str) -> None:
+    assert event_record(action="test.thing.done", detail={"trajectory": pseudonym}).pk
+
+
 def test_batch_append_continues_the_chain(owner: User) -> None:
     first = event_record(action="test.first.one")
     batch = events_record([{"action": "test.listed.one", "object_id": f"C-{i}"} for i in range(5)],
