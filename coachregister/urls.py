@@ -12,6 +12,7 @@ urlpatterns = [
     path("trajectories/", include("coachregister.trajectories.urls")),
     path("retention/", include("coachregister.retention.urls")),
     path("", include("coachregister.notes.urls")),
+    path("", include("coachregister.disclosures.urls")),
     path("", include("coachregister.coachees.urls")),
     path("", include("coachregister.accounts.urls")),
 ]

@@ -291,10 +291,19 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The account has been saved."))
             return redirect("accounts:user_list")
+    scope_choices = None
+    if user.role == "third_party":
+        from coachregister.trajectories.models import Trajectory
+
+        in_scope = set(user.scope.values_list("trajectory_id", flat=True))
+        scope_choices = [
+            (t, t.pk in in_scope)
+            for t in Trajectory.objects.select_related("client").order_by("pseudonym")
+        ]
     return render(
         request,
         "accounts/user_form.html",
-        {"form": form, "new": False, "managed": user,
+        {"form": form, "new": False, "managed": user, "scope_choices": scope_choices,
          "has_second_factor": twofactor.has_second_factor(user)},
     )
 
@@ -321,6 +330,14 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.two_factor_reset(actor=request.user, request=request, user=user)
             messages.success(request, _("Two-step verification has been removed. The user sets "
                                         "it up again from the office."))
+        elif action == "scope":
+            from coachregister.trajectories.models import Trajectory
+
+            chosen = list(Trajectory.objects.filter(pk__in=request.POST.getlist("trajectories")))
+            services.third_party_scope_set(
+                actor=request.user, request=request, user=user, trajectories=chosen
+            )
+            messages.success(request, _("The scope has been saved."))
         elif action == "sign-out-everywhere":
             services.user_sign_out_everywhere(actor=request.user, request=request, user=user)
             messages.success(request, _("The user has been signed out on every device."))

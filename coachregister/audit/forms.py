@@ -9,7 +9,9 @@ from coachregister.audit.models import Outcome
 
 class EventFilterForm(forms.Form):
     action = forms.CharField(
-        label=_("Action starts with"), required=False, max_length=100,
+        label=_("Action starts with"),
+        required=False,
+        max_length=100,
         help_text=_("For example accounts.login"),
     )
     actor = forms.ModelChoiceField(
@@ -26,3 +28,16 @@ class EventFilterForm(forms.Form):
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class EngagementForm(forms.Form):
+    auditor = forms.ModelChoiceField(
+        label=_("Auditor"), queryset=User.objects.filter(role="auditor", is_active=True)
+    )
+    window_from = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    window_until = forms.DateTimeField(
+        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    sample_size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=500, initial=10)

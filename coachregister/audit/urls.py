@@ -6,4 +6,8 @@ from coachregister.audit import views
 
 app_name = "audit"
 
-urlpatterns = [path("", views.event_list, name="event_list")]
+urlpatterns = [
+    path("", views.event_list, name="event_list"),
+    path("engagements/", views.engagement_list, name="engagements"),
+    path("engagements/<int:pk>/", views.engagement_detail, name="engagement"),
+]

@@ -53,3 +53,73 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "audit/event_list.html", {"form": form, "events": page, "older_query": older}
     )
+
+
+def engagement_list(request: HttpRequest) -> HttpResponse:
+    """Owner and administrator open engagements; an auditor sees their own."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from coachregister.accounts.access import deny
+    from coachregister.audit import engagements
+    from coachregister.audit.forms import EngagementForm
+    from coachregister.audit.models import Engagement
+
+    user = request.user
+    if user.role == "auditor":
+        return render(
+            request,
+            "audit/engagement_list.html",
+            {"engagements": Engagement.objects.filter(auditor=user), "form": None},
+        )
+    if user.role not in REGISTER_ROLES:
+        return deny(request)
+    form = EngagementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement = engagements.engagement_open(
+                actor=user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The audit engagement has been opened."))
+            return redirect("audit:engagement", pk=engagement.pk)
+    return render(
+        request,
+        "audit/engagement_list.html",
+        {"engagements": Engagement.objects.select_related("auditor"), "form": form},
+    )
+
+
+def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report: window, seed, population, the sample, and what the auditor opened."""
+    from django.shortcuts import get_object_or_404
+
+    from coachregister.accounts.access import deny
+    from coachregister.audit import engagements
+    from coachregister.audit.models import Engagement
+
+    engagement = get_object_or_404(Engagement.objects.select_related("auditor"), pk=pk)
+    user = request.user
+    if not (user.role in REGISTER_ROLES or engagement.auditor_id == user.pk):
+        return deny(request, object_type="engagement", object_id=str(pk))
+    now = timezone.now()
+    return render(
+        request,
+        "audit/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "open_now": engagement.window_from <= now < engagement.window_until,
+            "opened": engagements.opened_by_auditor(engagement)
+            if user.role in REGISTER_ROLES
+            else [],
+            "redrawn": engagements.draw(
+                engagement.population, engagement.sample_size, engagement.seed
+            )
+            == engagement.sample,
+        },
+    )

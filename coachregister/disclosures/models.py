@@ -34,11 +34,16 @@ class Consent(models.Model):
     )
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     recipient = models.ForeignKey(
-        "disclosures.Recipient", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="consents", verbose_name=_("recipient"),
+        "disclosures.Recipient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        verbose_name=_("recipient"),
     )
-    disclosure_purpose = models.CharField(_("purpose of the disclosure"), max_length=200,
-                                          blank=True)
+    disclosure_purpose = models.CharField(
+        _("purpose of the disclosure"), max_length=200, blank=True
+    )
     given = models.BooleanField(_("given"))
     text_version = models.CharField(_("text version"), max_length=20)
     text = models.TextField(_("text shown"))

@@ -36,8 +36,14 @@ def _require_manager(actor: User) -> None:
         raise PermissionDenied(_("Only the owner or the administrator may do this."))
 
 
-def recipient_save(*, actor: User, request: HttpRequest | None, name: str, kind: str,
-                   recipient: Recipient | None = None) -> Recipient:
+def recipient_save(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    name: str,
+    kind: str,
+    recipient: Recipient | None = None,
+) -> Recipient:
     _require_manager(actor)
     with transaction.atomic():
         created = recipient is None
@@ -45,15 +51,27 @@ def recipient_save(*, actor: User, request: HttpRequest | None, name: str, kind:
         recipient.name, recipient.kind = name, kind
         recipient.full_clean()
         recipient.save()
-        event_record(action="disclosures.recipient.saved", request=request, actor=actor,
-                     object_type="recipient", object_id=str(recipient.pk),
-                     detail={"created": created})
+        event_record(
+            action="disclosures.recipient.saved",
+            request=request,
+            actor=actor,
+            object_type="recipient",
+            object_id=str(recipient.pk),
+            detail={"created": created},
+        )
     return recipient
 
 
 def consent_record(
-    *, actor: User | None, request: HttpRequest | None, coachee: Coachee, recipient: Recipient,
-    disclosure_purpose: str, text: str, text_version: str, method: str,
+    *,
+    actor: User | None,
+    request: HttpRequest | None,
+    coachee: Coachee,
+    recipient: Recipient,
+    disclosure_purpose: str,
+    text: str,
+    text_version: str,
+    method: str,
 ) -> Consent:
     """Consent of the coachee to a disclosure: to whom, for what, in which words, how given."""
     if actor is not None:
@@ -64,18 +82,30 @@ def consent_record(
         raise ValidationError(_("Record how the consent was given."))
     with transaction.atomic():
         consent = Consent.objects.create(
-            coachee=coachee, purpose=Purpose.DISCLOSURE, recipient=recipient,
-            disclosure_purpose=disclosure_purpose.strip(), given=True, text=text.strip(),
-            text_version=text_version, method=method, recorded_by=actor,
+            coachee=coachee,
+            purpose=Purpose.DISCLOSURE,
+            recipient=recipient,
+            disclosure_purpose=disclosure_purpose.strip(),
+            given=True,
+            text=text.strip(),
+            text_version=text_version,
+            method=method,
+            recorded_by=actor,
         )
-        event_record(action="disclosures.consent.given", request=request, actor=actor,
-                     object_type=COACHEE, object_id=coachee.pseudonym,
-                     detail={"consent": consent.pk, "recipient": recipient.pk})
+        event_record(
+            action="disclosures.consent.given",
+            request=request,
+            actor=actor,
+            object_type=COACHEE,
+            object_id=coachee.pseudonym,
+            detail={"consent": consent.pk, "recipient": recipient.pk},
+        )
     return consent
 
 
-def consent_withdraw(*, actor: User | None, request: HttpRequest | None,
-                     consent: Consent) -> Consent:
+def consent_withdraw(
+    *, actor: User | None, request: HttpRequest | None, consent: Consent
+) -> Consent:
     """As easy as giving: one step, by staff on the coachee's word or (later) in the portal.
     It stops future disclosures on this basis; what was disclosed stays in the register."""
     if actor is not None:
@@ -85,15 +115,27 @@ def consent_withdraw(*, actor: User | None, request: HttpRequest | None,
         if consent.withdrawn_at is None:
             consent.withdrawn_at = timezone.now()
             consent.save(update_fields=["withdrawn_at"])
-            event_record(action="disclosures.consent.withdrawn", request=request, actor=actor,
-                         object_type=COACHEE, object_id=consent.coachee.pseudonym,
-                         detail={"consent": consent.pk, "purpose": consent.purpose})
+            event_record(
+                action="disclosures.consent.withdrawn",
+                request=request,
+                actor=actor,
+                object_type=COACHEE,
+                object_id=consent.coachee.pseudonym,
+                detail={"consent": consent.pk, "purpose": consent.purpose},
+            )
     return consent
 
 
 def disclosure_record(
-    *, actor: User, request: HttpRequest | None, coachee: Coachee, recipient: Recipient,
-    categories: list[str], purpose: str, basis: str, legal_ground: str = "",
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    coachee: Coachee,
+    recipient: Recipient,
+    categories: list[str],
+    purpose: str,
+    basis: str,
+    legal_ground: str = "",
     consent: Consent | None = None,
 ) -> Disclosure:
     """Record (and so allow) one disclosure, or refuse it with the reason."""
@@ -118,24 +160,39 @@ def disclosure_record(
             raise ValidationError(_("Choose the coachee's consent that covers this disclosure."))
         consent = Consent.objects.get(pk=consent.pk)
         if consent.withdrawn_at is not None or not consent.given:
-            raise ValidationError(_("This consent has been withdrawn: it no longer allows a "
-                                    "disclosure."))
-        if (consent.coachee_id != coachee.pk or consent.purpose != Purpose.DISCLOSURE
-                or consent.recipient_id != recipient.pk):
+            raise ValidationError(
+                _("This consent has been withdrawn: it no longer allows a disclosure.")
+            )
+        if (
+            consent.coachee_id != coachee.pk
+            or consent.purpose != Purpose.DISCLOSURE
+            or consent.recipient_id != recipient.pk
+        ):
             raise ValidationError(_("This consent does not cover this recipient."))
     else:
-        raise ValidationError(_("A disclosure needs a basis: a legal duty or the coachee's "
-                                "consent."))
+        raise ValidationError(
+            _("A disclosure needs a basis: a legal duty or the coachee's consent.")
+        )
     with transaction.atomic():
         disclosure = Disclosure.objects.create(
-            coachee=coachee, coachee_pseudonym=coachee.pseudonym, recipient=recipient,
-            categories=",".join(categories), purpose=purpose.strip(), basis=basis,
-            legal_ground=legal_ground.strip(), consent=consent, disclosed_by=actor,
+            coachee=coachee,
+            coachee_pseudonym=coachee.pseudonym,
+            recipient=recipient,
+            categories=",".join(categories),
+            purpose=purpose.strip(),
+            basis=basis,
+            legal_ground=legal_ground.strip(),
+            consent=consent,
+            disclosed_by=actor,
         )
-        event_record(action="disclosures.disclosure.recorded", request=request, actor=actor,
-                     object_type=COACHEE, object_id=coachee.pseudonym,
-                     detail={"disclosure": disclosure.pk, "recipient": recipient.pk,
-                             "basis": basis})
+        event_record(
+            action="disclosures.disclosure.recorded",
+            request=request,
+            actor=actor,
+            object_type=COACHEE,
+            object_id=coachee.pseudonym,
+            detail={"disclosure": disclosure.pk, "recipient": recipient.pk, "basis": basis},
+        )
     return disclosure
 
 
