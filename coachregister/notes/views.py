@@ -60,14 +60,13 @@ def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
     for moment in moments:
         entries.append({"date": moment.occurred_on, "moment": moment})
     entries.sort(key=lambda e: (e["date"], "session" in e))
-    if sessions:
-        event_record(
-            action="notes.dossier.viewed",
-            request=request,
-            object_type=services.TRAJECTORY,
-            object_id=trajectory.pseudonym,
-            detail={"sessions": len(sessions)},
-        )
+    event_record(
+        action="notes.dossier.viewed",
+        request=request,
+        object_type=services.TRAJECTORY,
+        object_id=trajectory.pseudonym,
+        detail={"sessions": len(sessions)},
+    )
     consent = consents.latest(coachee, Purpose.SESSION_KEYWORDS) if coachee else None
     return render(
         request,

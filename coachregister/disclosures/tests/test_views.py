@@ -1,0 +1,156 @@
+"""Pages of consents, disclosures, recipients, audits and who-saw-my-data, for every role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from coachregister.accounts.models import User
+from coachregister.audit import engagements
+from coachregister.audit.queries import accesses_of
+from coachregister.audit.services import event_record
+from coachregister.conftest import ROLE_FIXTURES
+from coachregister.disclosures import services
+from coachregister.disclosures.models import Consent, Disclosure
+from coachregister.testing import factories
+from coachregister.trajectories.models import Trajectory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.article("1.10")]
+MANAGERS = {"owner", "administrator"}
+
+
+@pytest.fixture
+def trajectory(owner: User, coach: User) -> Trajectory:
+    return factories.trajectory(owner, coach)
+
+
+@pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
+def test_register_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
+                                 client_for: Callable[[User], Client], owner: User,
+                                 trajectory: Trajectory) -> None:
+    user = request.getfixturevalue(role_fixture)
+    client = client_for(user)
+    pseudonym = trajectory.coachee.pseudonym
+    consent = Consent.objects.filter(coachee=trajectory.coachee).first()
+    pages = [reverse("disclosures:recipients"),
+             reverse("disclosures:coachee", args=[pseudonym]),
+             reverse("disclosures:who_saw", args=[pseudonym])]
+    for url in pages:
+        assert client.get(url).status_code == (200 if role_fixture in MANAGERS else 403), url
+    withdraw = client.post(reverse("disclosures:consent_withdraw", args=[consent.pk]))
+    consent.refresh_from_db()
+    assert (withdraw.status_code, consent.withdrawn_at is not None) == (
+        (302, True) if role_fixture in MANAGERS else (403, False))
+
+
+def test_disclosure_form_with_export_goes_through_the_register(
+    owner: User, client_for: Callable[[User], Client], trajectory: Trajectory
+) -> None:
+    doctor = services.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
+    url = reverse("disclosures:coachee", args=[trajectory.coachee.pseudonym])
+    client = client_for(owner)
+    refused = client.post(url, {"disclosure-recipient": doctor.pk,
+                                "disclosure-categories": ["contact"],
+                                "disclosure-purpose": "verwijzing",
+                                "disclosure-basis": "legal_duty"})
+    assert refused.status_code == 200 and refused.context["disclosure_form"].non_field_errors()
+    assert not Disclosure.objects.exists()
+    response = client.post(url, {"disclosure-recipient": doctor.pk,
+                                 "disclosure-categories": ["contact", "trajectory"],
+                                 "disclosure-purpose": "verwijzing",
+                                 "disclosure-basis": "legal_duty",
+                                 "disclosure-legal_ground": "Wet X art. 1",
+                                 "disclosure-export": "on"})
+    assert response["Content-Type"].startswith("application/json")
+    data = json.loads(response.content)
+    assert data["contact"]["last_name"] == "de Vries" and "sessions" not in data
+    assert Disclosure.objects.get().category_list() == ["contact", "trajectory"]
+
+
+def test_consent_form_records_the_exact_text(owner: User, client_for: Callable[[User], Client],
+                                            trajectory: Trajectory) -> None:
+    doctor = services.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
+    url = reverse("disclosures:coachee", args=[trajectory.coachee.pseudonym])
+    client_for(owner).post(url, {"consent-recipient": doctor.pk,
+                                 "consent-disclosure_purpose": "verwijzing",
+                                 "consent-text": "Ik stem in.", "consent-text_version": "1",
+                                 "consent-method": "paper"})
+    consent = Consent.objects.get(purpose="disclosure")
+    assert consent.text == "Ik stem in." and consent.recorded_by == owner and consent.in_force
+
+
+@pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
+def test_engagement_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
+                                   client_for: Callable[[User], Client], owner: User,
+                                   auditor: User, trajectory: Trajectory) -> None:
+    now = timezone.now()
+    engagement = engagements.engagement_open(actor=owner, request=None, auditor=auditor,
+                                             window_from=now, window_until=now + timedelta(1),
+                                             sample_size=1)
+    user = request.getfixturevalue(role_fixture)
+    client = client_for(user)
+    listing = client.get(reverse("audit:engagements"))
+    detail = client.get(reverse("audit:engagement", args=[engagement.pk]))
+    allowed = role_fixture in MANAGERS | {"auditor"}
+    assert listing.status_code == (200 if allowed else 403)
+    assert detail.status_code == (200 if allowed else 403)
+    created = client.post(reverse("audit:engagements"), {
+        "auditor": auditor.pk, "window_from": "2026-12-01T09:00",
+        "window_until": "2026-12-02T17:00", "sample_size": 1})
+    count = type(engagement).objects.count()
+    assert count == (2 if role_fixture in MANAGERS else 1), created.status_code
+
+
+def test_who_saw_lists_staff_reads_with_a_flat_query_count(
+    owner: User, coach: User, make_user: Callable[..., User],
+    client_for: Callable[[User], Client], trajectory: Trajectory
+) -> None:
+    pseudonym = trajectory.coachee.pseudonym
+    url = reverse("disclosures:who_saw", args=[pseudonym])
+    client_for(coach).get(reverse("coachees:contact", args=[pseudonym]))
+    admin = client_for(owner)
+    with CaptureQueriesContext(connection) as few:
+        page = admin.get(url)
+    assert coach.full_name in page.content.decode()
+    for _ in range(10):
+        viewer = make_user("coach")
+        event_record(action="coachees.contact.viewed", actor=viewer, object_type="coachee",
+                     object_id=pseudonym)
+    with CaptureQueriesContext(connection) as many:
+        admin.get(url)
+    assert len(many) == len(few)
+    assert accesses_of(trajectory.coachee).count() == 11
+
+
+@pytest.mark.postgres
+@pytest.mark.article("5")
+def test_who_saw_uses_the_index_on_postgresql(trajectory: Trajectory) -> None:
+    from coachregister.audit import chain
+    from coachregister.audit.models import Event
+
+    last = Event.objects.order_by("-seq").first()
+    seq, prev = last.seq, last.hash
+    rows = []
+    for n in range(20000):  # a realistic trail: many events about other coachees
+        seq += 1
+        values = {"seq": seq, "created_at": timezone.now(), "actor_id": None, "actor_role": "",
+                  "client_ip": None, "action": "coachees.contact.viewed",
+                  "object_type": "coachee", "object_id": f"C-{n:04d}-XXXX", "outcome": "allowed",
+                  "detail": {}}
+        digest = chain.link(prev, values)
+        rows.append(Event(prev_hash=prev, hash=digest, **values))
+        prev = digest
+    Event.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_event")
+    plan = accesses_of(trajectory.coachee).explain()
+    assert "audit_object_idx" in plan, plan
+    assert "Seq Scan on audit_event" not in plan, plan
