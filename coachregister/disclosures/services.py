@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,17 +23,12 @@ from coachregister.disclosures.models import (
     Purpose,
     Recipient,
 )
-from coachregister.trajectories.access import may_manage
+from coachregister.trajectories.access import require_manager
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
 
 COACHEE = "coachee"
-
-
-def _require_manager(actor: User) -> None:
-    if not may_manage(actor):
-        raise PermissionDenied(_("Only the owner or the administrator may do this."))
 
 
 def recipient_save(
@@ -44,7 +39,7 @@ def recipient_save(
     kind: str,
     recipient: Recipient | None = None,
 ) -> Recipient:
-    _require_manager(actor)
+    require_manager(actor)
     with transaction.atomic():
         created = recipient is None
         recipient = recipient or Recipient()
@@ -75,7 +70,7 @@ def consent_record(
 ) -> Consent:
     """Consent of the coachee to a disclosure: to whom, for what, in which words, how given."""
     if actor is not None:
-        _require_manager(actor)
+        require_manager(actor)
     if not disclosure_purpose.strip() or not text.strip():
         raise ValidationError(_("Record the purpose and the exact text the coachee agreed to."))
     if method not in Method.values:
@@ -109,7 +104,7 @@ def consent_withdraw(
     """As easy as giving: one step, by staff on the coachee's word or (later) in the portal.
     It stops future disclosures on this basis; what was disclosed stays in the register."""
     if actor is not None:
-        _require_manager(actor)
+        require_manager(actor)
     with transaction.atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.withdrawn_at is None:
@@ -139,7 +134,7 @@ def disclosure_record(
     consent: Consent | None = None,
 ) -> Disclosure:
     """Record (and so allow) one disclosure, or refuse it with the reason."""
-    _require_manager(actor)
+    require_manager(actor)
     categories = sorted(set(categories))
     if not categories or any(c not in Category.values for c in categories):
         raise ValidationError(_("Choose which categories of data are disclosed."))

@@ -19,23 +19,11 @@ from coachregister.notes import services
 from coachregister.notes.forms import AmendForm, KeywordsForm, SessionForm
 from coachregister.notes.models import CoachingSession, KeywordVersion
 from coachregister.trajectories.models import Trajectory
-
-
-def _trajectory(request: HttpRequest, pseudonym: str) -> Trajectory | HttpResponse:
-    trajectory = (
-        Trajectory.objects.visible_to(request.user)
-        .select_related("client", "coach", "coachee")
-        .filter(pseudonym=pseudonym)
-        .first()
-    )
-    if trajectory is None:
-        get_object_or_404(Trajectory, pseudonym=pseudonym)
-        return deny(request, object_type=services.TRAJECTORY, object_id=pseudonym)
-    return trajectory
+from coachregister.trajectories.views import visible_or_deny
 
 
 def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    trajectory = _trajectory(request, pseudonym)
+    trajectory = visible_or_deny(request, pseudonym)
     if isinstance(trajectory, HttpResponse):
         return trajectory
     coachee = trajectory.coachee
@@ -81,7 +69,7 @@ def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 
 def session_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    trajectory = _trajectory(request, pseudonym)
+    trajectory = visible_or_deny(request, pseudonym)
     if isinstance(trajectory, HttpResponse):
         return trajectory
     form = SessionForm(request.POST or None)

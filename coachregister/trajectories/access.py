@@ -33,6 +33,15 @@ def may_manage(user: object) -> bool:
     return getattr(user, "role", None) in (Role.OWNER, Role.ADMINISTRATOR)
 
 
+def require_manager(user: object) -> None:
+    """For services: refuse anyone but the register's runners."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    if not may_manage(user):
+        raise PermissionDenied(_("Only the owner or the administrator may do this."))
+
+
 def may_work_on(user: object, trajectory: Trajectory) -> bool:
     """Recording contact moments and ending: the trajectory's coach, or the runners."""
     return may_manage(user) or (

@@ -22,7 +22,7 @@ from coachregister.audit.services import event_record
 from coachregister.coachees.models import ContactMoment
 from coachregister.lib import tokens
 from coachregister.retention.models import PaperDossierTask
-from coachregister.trajectories.access import may_manage, may_work_on
+from coachregister.trajectories.access import may_work_on, require_manager
 from coachregister.trajectories.models import (
     ClientOrganisation,
     Invitation,
@@ -34,11 +34,6 @@ TRAJECTORY = "trajectory"
 INVITATION_VALID = timedelta(days=14)
 
 
-def _require_manager(actor: User) -> None:
-    if not may_manage(actor):
-        raise PermissionDenied(_("Only the owner or the administrator may do this."))
-
-
 def client_save(
     *,
     actor: User,
@@ -46,7 +41,7 @@ def client_save(
     client: ClientOrganisation | None,
     **fields: Any,
 ) -> ClientOrganisation:
-    _require_manager(actor)
+    require_manager(actor)
     with transaction.atomic():
         created = client is None
         client = client or ClientOrganisation()
@@ -91,7 +86,7 @@ def trajectory_open(
 ) -> tuple[Trajectory, str, str]:
     """Returns the trajectory, the invitation token (for the link) and the short code. They
     are shown once; only their hashes are kept."""
-    _require_manager(actor)
+    require_manager(actor)
     _check_coach(coach)
     with transaction.atomic():
         for _attempt in range(5):
@@ -124,7 +119,7 @@ def invitation_renew(
     *, actor: User, request: HttpRequest | None, trajectory: Trajectory
 ) -> tuple[str, str]:
     """A new link and code (the old ones stop working), while the intake is still to come."""
-    _require_manager(actor)
+    require_manager(actor)
     if trajectory.status != Status.INVITED:
         raise ValidationError(_("The intake has already been completed."))
     with transaction.atomic():
@@ -146,7 +141,7 @@ def trajectory_reassign(
     *, actor: User, request: HttpRequest | None, trajectory: Trajectory, coach: User
 ) -> Trajectory:
     """Access to the coachee's details moves with the trajectory (art. 5.1)."""
-    _require_manager(actor)
+    require_manager(actor)
     _check_coach(coach)
     with transaction.atomic():
         trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)

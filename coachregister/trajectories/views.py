@@ -103,7 +103,8 @@ def trajectory_new(request: HttpRequest) -> HttpResponse:
     return render(request, "trajectories/trajectory_new.html", {"form": form})
 
 
-def _visible_or_deny(request: HttpRequest, pseudonym: str) -> Trajectory | HttpResponse:
+def visible_or_deny(request: HttpRequest, pseudonym: str) -> Trajectory | HttpResponse:
+    """The trajectory if the user may see it; else a refusal (audited), or 404 if unknown."""
     trajectory = (
         Trajectory.objects.visible_to(request.user)
         .select_related("client", "coach", "coachee")
@@ -117,7 +118,7 @@ def _visible_or_deny(request: HttpRequest, pseudonym: str) -> Trajectory | HttpR
 
 
 def trajectory_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    trajectory = _visible_or_deny(request, pseudonym)
+    trajectory = visible_or_deny(request, pseudonym)
     if isinstance(trajectory, HttpResponse):
         return trajectory
     moments = trajectory.contact_moments.select_related("recorded_by").order_by(
@@ -144,7 +145,7 @@ def trajectory_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 @require_POST
 def trajectory_action(request: HttpRequest, pseudonym: str, action: str) -> HttpResponse:
-    trajectory = _visible_or_deny(request, pseudonym)
+    trajectory = visible_or_deny(request, pseudonym)
     if isinstance(trajectory, HttpResponse):
         return trajectory
     try:
