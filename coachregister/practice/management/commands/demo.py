@@ -154,3 +154,44 @@ def _demo_register(owner: User) -> None:
     )
     paper_task_confirm(actor=owner, request=None, task=task, method="shredded")
     trajectories.trajectory_end(actor=owner, request=None, trajectory=opened[3], broken_off=True)
+    _demo_disclosure_and_audit(owner, opened[0])
+
+
+def _demo_disclosure_and_audit(owner: User, trajectory: object) -> None:
+    """A consent-based disclosure in the register, and an open certification audit."""
+    from coachregister.audit.engagements import engagement_open
+    from coachregister.disclosures import services as disclosures
+
+    doctor = disclosures.recipient_save(
+        actor=owner, request=None, name="Bedrijfsarts Voorbeeld", kind="doctor"
+    )
+    coachee = trajectory.coachee  # type: ignore[attr-defined]
+    consent = disclosures.consent_record(
+        actor=owner,
+        request=None,
+        coachee=coachee,
+        recipient=doctor,
+        disclosure_purpose="afstemming re-integratie",
+        text="Ik geef toestemming om mijn naam en trajectgegevens aan de bedrijfsarts te geven.",
+        text_version="2026.1",
+        method="paper",
+    )
+    disclosures.disclosure_record(
+        actor=owner,
+        request=None,
+        coachee=coachee,
+        recipient=doctor,
+        categories=["contact", "trajectory"],
+        purpose="afstemming re-integratie",
+        basis="consent",
+        consent=consent,
+    )
+    now = timezone.now()
+    engagement_open(
+        actor=owner,
+        request=None,
+        auditor=User.objects.get(username="auditor"),
+        window_from=now,
+        window_until=now + timedelta(days=30),
+        sample_size=2,
+    )
