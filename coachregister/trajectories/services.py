@@ -76,6 +76,12 @@ def _new_invitation(trajectory: Trajectory) -> tuple[Invitation, str, str]:
     raise RuntimeError("could not draw a unique invitation code")
 
 
+def _revoke_open_invitations(trajectory: Trajectory) -> None:
+    trajectory.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
 def _check_coach(coach: User) -> None:
     if coach.role != Role.COACH or not coach.is_active:
         raise ValidationError(_("Choose an active coach."))
@@ -123,9 +129,7 @@ def invitation_renew(
     if trajectory.status != Status.INVITED:
         raise ValidationError(_("The intake has already been completed."))
     with transaction.atomic():
-        trajectory.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        _revoke_open_invitations(trajectory)
         _invitation, token, code = _new_invitation(trajectory)
         event_record(
             action="trajectories.invitation.renewed",
@@ -180,9 +184,7 @@ def trajectory_end(
         trajectory.status = Status.BROKEN_OFF if broken_off else Status.ENDED
         trajectory.ended_on = on or timezone.localdate()
         trajectory.save(update_fields=["status", "ended_on"])
-        trajectory.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        _revoke_open_invitations(trajectory)
         task = PaperDossierTask.objects.create(trajectory=trajectory)
         event_record(
             action="trajectories.trajectory.ended",

@@ -143,7 +143,7 @@ def test_who_saw_uses_the_index_on_postgresql(trajectory: Trajectory) -> None:
         seq += 1
         values = {"seq": seq, "created_at": timezone.now(), "actor_id": None, "actor_role": "",
                   "client_ip": None, "action": "coachees.contact.viewed",
-                  "object_type": "coachee", "object_id": f"C-{n:04d}-XXXX", "outcome": "allowed",
+                  "object_type": "coachee", "object_id": f"C-{n:04d}-ABCD", "outcome": "allowed",
                   "detail": {}}
         digest = chain.link(prev, values)
         rows.append(Event(prev_hash=prev, hash=digest, **values))
