@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "coachregister.disclosures",
     "coachregister.retention",
     "coachregister.outbox",
+    "coachregister.rights",
 ]
 
 MIDDLEWARE = [

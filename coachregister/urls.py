@@ -13,6 +13,7 @@ urlpatterns = [
     path("retention/", include("coachregister.retention.urls")),
     path("", include("coachregister.notes.urls")),
     path("", include("coachregister.disclosures.urls")),
+    path("", include("coachregister.rights.urls")),
     path("", include("coachregister.coachees.urls")),
     path("", include("coachregister.accounts.urls")),
 ]

@@ -130,6 +130,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     from coachregister.outbox.models import MessageStatus, OutboxMessage
     from coachregister.retention.models import PaperDossierTask
+    from coachregister.rights.services import open_requests
     from coachregister.trajectories.models import Trajectory
 
     user = request.user
@@ -142,6 +143,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ).select_related("trajectory"),
         "failed_mail": OutboxMessage.objects.filter(status=MessageStatus.FAILED).count()
         if user.runs_register else 0,
+        "requests": open_requests() if user.runs_register else [],
     }
     return render(request, "accounts/dashboard.html", context)
 

@@ -1,0 +1,77 @@
+"""Data-subject requests (art. 7, 8; GDPR art. 12, 15-21), with their two dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    ACCESS = "access", _("access, with a copy")
+    RECTIFICATION = "rectification", _("correction or supplement")
+    ERASURE = "erasure", _("erasure")
+    RESTRICTION = "restriction", _("restriction")
+    OBJECTION = "objection", _("objection")
+    PORTABILITY = "portability", _("portability")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("coachee portal")
+    LETTER = "letter", _("letter")
+    PHONE = "phone", _("telephone")
+    EMAIL = "email", _("email")
+    IN_PERSON = "in_person", _("in person")
+
+
+class DataRequest(models.Model):
+    coachee = models.ForeignKey(
+        "coachees.Coachee", null=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    coachee_pseudonym = models.CharField(max_length=20, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("received by"), max_length=20, choices=Channel.choices)
+    # Art. 12(6): how identity was checked. No copy of an ID document is ever stored.
+    verification = models.CharField(_("how identity was checked"), max_length=200)
+    received_at = models.DateTimeField(_("received"))
+    answer_due = models.DateField(_("answer due (regulation: four weeks)"))
+    legal_due = models.DateField(_("legal ceiling (one month)"))
+    extended_until = models.DateField(_("extended until"), null=True, blank=True)
+    extension_reasons = models.TextField(_("reasons for the extension"), blank=True)
+    extension_told_at = models.DateTimeField(null=True, blank=True)
+    changes_enc = models.BinaryField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["received_at"]
+        indexes = [models.Index(fields=["decided_at", "answer_due"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.coachee_pseudonym}"
+
+    @property
+    def due(self) -> date:
+        """The date the answer is owed: the earlier of the regulation's four weeks and the
+        legal month, or the extended date when an extension was told in time."""
+        if self.extended_until:
+            return self.extended_until
+        return min(self.answer_due, self.legal_due)
+
+    def days_left(self, today: date | None = None) -> int:
+        return (self.due - (today or timezone.localdate())).days
+
+    def urgency(self, today: date | None = None) -> str:
+        """Dashboard colour (art. 4.1d): red under 5 days, amber under 10, else green."""
+        left = self.days_left(today)
+        return "red" if left < 5 else "amber" if left < 10 else "green"

@@ -1,0 +1,53 @@
+"""Request pages per role, and the open requests on the dashboard (art. 4.1d)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from coachregister.accounts.models import User
+from coachregister.conftest import ROLE_FIXTURES
+from coachregister.rights.models import DataRequest
+from coachregister.testing import factories
+from coachregister.trajectories.models import Trajectory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.article("7.1")]
+MANAGERS = {"owner", "administrator"}
+
+
+@pytest.fixture
+def trajectory(owner: User, coach: User) -> Trajectory:
+    return factories.trajectory(owner, coach)
+
+
+@pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
+def test_request_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
+                                client_for: Callable[[User], Client],
+                                trajectory: Trajectory) -> None:
+    client = client_for(request.getfixturevalue(role_fixture))
+    new = reverse("rights:new", args=[trajectory.coachee.pseudonym])
+    response = client.post(new, {"kind": "access", "channel": "phone",
+                                 "received_at": "2026-11-20T10:00",
+                                 "verification": "teruggebeld op het bekende nummer"})
+    allowed = role_fixture in MANAGERS
+    assert response.status_code == (302 if allowed else 403)
+    assert DataRequest.objects.count() == (1 if allowed else 0)
+    assert client.get(reverse("rights:list")).status_code == (200 if allowed else 403)
+    if allowed:
+        detail = client.get(reverse("rights:detail", args=[DataRequest.objects.get().pk]))
+        assert detail.status_code == 200
+        dashboard = client.get(reverse("accounts:dashboard")).content.decode()
+        assert trajectory.coachee.pseudonym in dashboard and "due-" in dashboard
+
+
+def test_bad_input_stores_nothing(owner: User, client_for: Callable[[User], Client],
+                                  trajectory: Trajectory) -> None:
+    new = reverse("rights:new", args=[trajectory.coachee.pseudonym])
+    response = client_for(owner).post(new, {"kind": "rectification", "channel": "phone",
+                                            "received_at": "2026-11-20T10:00",
+                                            "verification": "teruggebeld"})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert not DataRequest.objects.exists()

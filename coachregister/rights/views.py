@@ -1,0 +1,62 @@
+"""Staff pages for requests (art. 7, 8): register, follow the dates, extend."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.coachees.models import Coachee
+from coachregister.rights import services
+from coachregister.rights.forms import ExtendForm, RequestForm
+from coachregister.rights.models import DataRequest
+
+
+@roles_required(*REGISTER_ROLES)
+def request_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "rights/request_list.html", {"requests": services.open_requests()})
+
+
+@roles_required(*REGISTER_ROLES)
+def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {k: data.pop(k) for k in services.CORRECTABLE}
+        try:
+            data_request = services.request_register(
+                actor=request.user, request=request, coachee=coachee, changes=changes, **data
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The request has been registered."))
+            return redirect("rights:detail", pk=data_request.pk)
+    return render(request, "rights/request_new.html", {"form": form, "coachee": coachee})
+
+
+@roles_required(*REGISTER_ROLES)
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    data_request = get_object_or_404(DataRequest, pk=pk)
+    form = ExtendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_extend(
+                actor=request.user, request=request, data_request=data_request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request, _("The deadline has been extended and the requester told why.")
+            )
+            return redirect("rights:detail", pk=pk)
+    return render(
+        request, "rights/request_detail.html", {"data_request": data_request, "form": form}
+    )
