@@ -11,7 +11,7 @@ from coachregister.disclosures.models import Basis, Category, Consent, Method, R
 class RecipientForm(forms.ModelForm):
     class Meta:
         model = Recipient
-        fields = ["name", "kind"]
+        fields = ["name", "kind", "email"]
 
 
 class ConsentForm(forms.Form):

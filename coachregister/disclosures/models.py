@@ -78,6 +78,8 @@ class Recipient(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=RecipientKind.choices)
+    # Art. 8.4: where notices of corrections go (a business address, not a person's data).
+    email = models.EmailField(_("email for notices"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -111,7 +113,8 @@ class Disclosure(models.Model):
     purpose = models.CharField(_("purpose"), max_length=200)
     basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
     legal_ground = models.CharField(_("statute or order"), max_length=200, blank=True)
-    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
+    # SET_NULL: erasing a coachee removes their consent records; the entry keeps its basis.
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.SET_NULL)
     disclosed_at = models.DateTimeField(default=timezone.now)
     disclosed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -37,13 +37,14 @@ def recipient_save(
     request: HttpRequest | None,
     name: str,
     kind: str,
+    email: str = "",
     recipient: Recipient | None = None,
 ) -> Recipient:
     require_manager(actor)
     with transaction.atomic():
         created = recipient is None
         recipient = recipient or Recipient()
-        recipient.name, recipient.kind = name, kind
+        recipient.name, recipient.kind, recipient.email = name, kind, email
         recipient.full_clean()
         recipient.save()
         event_record(

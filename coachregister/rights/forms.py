@@ -35,3 +35,36 @@ class ExtendForm(forms.Form):
     reasons = forms.CharField(
         label=_("Reasons (sent to the requester)"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("granted", _("granted")),
+            ("partly", _("partly granted")),
+            ("refused", _("refused")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    grounds = forms.MultipleChoiceField(
+        label=_("Refusal grounds (art. 7.5, for access)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(v, v) for v in "abcde"],
+    )
+    justification = forms.CharField(
+        label=_("Reasons (in the letter)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when refusing, also in part: why it is necessary and proportionate."),
+    )
+    other_form = forms.CharField(
+        label=_("Answered in another form (art. 7.4)"), required=False, max_length=200
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from coachregister.rights.models import RefusalGround
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["grounds"].choices = RefusalGround.choices

@@ -27,6 +27,22 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("in person")
 
 
+class Decision(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    PARTLY = "partly", _("partly granted")
+    REFUSED = "refused", _("refused")
+
+
+class RefusalGround(models.TextChoices):
+    """Art. 7.5: the only grounds on which access may be refused."""
+
+    A = "a", _("a. the security of the state")
+    B = "b", _("b. the prevention, detection and prosecution of criminal offences")
+    C = "c", _("c. important economic and financial interests of the state and other public bodies")
+    D = "d", _("d. the protection of the data subject or of the rights and freedoms of others")
+    E = "e", _("e. supervision of compliance with statutory rules for the interests in b or c")
+
+
 class DataRequest(models.Model):
     coachee = models.ForeignKey(
         "coachees.Coachee", null=True, on_delete=models.SET_NULL, related_name="requests"
@@ -44,6 +60,19 @@ class DataRequest(models.Model):
     extension_told_at = models.DateTimeField(null=True, blank=True)
     changes_enc = models.BinaryField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    refusal_grounds = models.CharField(_("refusal grounds (art. 7.5)"), max_length=20, blank=True)
+    justification = models.TextField(_("reasons"), blank=True)
+    other_form = models.CharField(
+        _("answered in another form (art. 7.4)"), max_length=200, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -75,3 +104,18 @@ class DataRequest(models.Model):
         """Dashboard colour (art. 4.1d): red under 5 days, amber under 10, else green."""
         left = self.days_left(today)
         return "red" if left < 5 else "amber" if left < 10 else "green"
+
+
+class Letter(models.Model):
+    """A letter to the requester, as a PDF encrypted under the coachee's data key: erasing the
+    coachee makes it unreadable with everything else."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="letters")
+    pdf_enc = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"letter {self.pk} for request {self.request_id}"

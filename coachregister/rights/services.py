@@ -157,3 +157,216 @@ def open_requests() -> list[DataRequest]:
     """Unanswered requests, soonest due first (dashboard, art. 4.1d)."""
     pending = DataRequest.objects.filter(decided_at__isnull=True)
     return sorted(pending, key=lambda r: (r.due, r.pk))
+
+
+# --- deciding and carrying out (art. 7.5, 8.2-8.4) ------------------------------------------
+
+
+def request_decide(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    data_request: DataRequest,
+    decision: str,
+    justification: str = "",
+    grounds: list[str] | None = None,
+    granted_changes: dict[str, str] | None = None,
+    other_form: str = "",
+) -> DataRequest:
+    """Decide, carry out what was granted, tell the recipients (art. 8.4), write the letter.
+    One transaction: a decision never stands without its effect, its letter and its audit."""
+    from coachregister.rights.models import Decision, RefusalGround
+
+    require_manager(actor)
+    grounds = sorted(set(grounds or []))
+    if decision not in Decision.values:
+        raise ValidationError(_("Choose the decision."))
+    if data_request.decided_at is not None:
+        raise ValidationError(_("This request has already been answered."))
+    coachee = data_request.coachee
+    if coachee is None:
+        raise ValidationError(_("The coachee's data no longer exists."))
+    if any(g not in RefusalGround.values for g in grounds):
+        raise ValidationError(_("Refusal grounds are a to e of article 7.5."))
+    if decision != Decision.GRANTED:
+        if not justification.strip():
+            raise ValidationError(_("Give the reasons for refusing, also in part (art. 8.2)."))
+        if data_request.kind in (Kind.ACCESS, Kind.PORTABILITY) and not grounds:
+            raise ValidationError(
+                _("Access may only be refused on one of the grounds a to e of article 7.5.")
+            )
+    requested = requested_changes(data_request)
+    if data_request.kind == Kind.RECTIFICATION:
+        if decision == Decision.GRANTED:
+            granted_changes = requested
+        elif decision == Decision.PARTLY:
+            granted_changes = {
+                k: v for k, v in (granted_changes or {}).items() if requested.get(k) == v
+            }
+            if not granted_changes:
+                raise ValidationError(_("Choose which of the requested changes are granted."))
+        else:
+            granted_changes = {}
+    contact = vault.open_contact(coachee)
+    with transaction.atomic():
+        data_request.decision = decision
+        data_request.decided_at = timezone.now()
+        data_request.decided_by = actor
+        data_request.refusal_grounds = ",".join(grounds)
+        data_request.justification = justification.strip()
+        data_request.other_form = other_form.strip()
+        data_request.save()
+        told = []
+        carried = decision != Decision.REFUSED
+        if carried and data_request.kind == Kind.RECTIFICATION:
+            contact = _rectify(coachee, contact, granted_changes or {})
+            told = _tell_recipients(coachee, data_request)
+        elif carried and data_request.kind == Kind.RESTRICTION:
+            coachee.restricted = True
+            coachee.save(update_fields=["restricted"])
+            told = _tell_recipients(coachee, data_request)
+        event_record(
+            action="rights.request.decided",
+            request=request,
+            actor=actor,
+            object_type=COACHEE,
+            object_id=data_request.coachee_pseudonym,
+            detail={
+                "request": data_request.pk,
+                "decision": decision,
+                "grounds": ",".join(grounds),
+                "recipients_told": len(told),
+            },
+        )
+        if carried and data_request.kind == Kind.ERASURE:
+            _erase(
+                actor=actor,
+                request=request,
+                coachee=coachee,
+                data_request=data_request,
+                contact=contact,
+            )
+        else:
+            _write_letter(data_request, coachee, contact, told)
+    return data_request
+
+
+def _rectify(coachee: Coachee, contact: vault.Contact, changes: dict[str, str]) -> vault.Contact:
+    """Art. 8.3: the granted corrections are carried out at once, in the vault."""
+    values = {field: getattr(contact, field) for field in CORRECTABLE}
+    values.update(changes)
+    new = vault.Contact(**values)
+    vault.seal(coachee, new)
+    coachee.save(
+        update_fields=["first_name_enc", "last_name_enc", "email_enc", "phone_enc", "email_index"]
+    )
+    return new
+
+
+def _tell_recipients(coachee: Coachee, data_request: DataRequest) -> list[object]:
+    """Art. 8.4: every recipient in the disclosure register gets a notice through the
+    outbox, naming our reference for their earlier disclosure (no personal data re-sent)."""
+    from coachregister.disclosures.models import Disclosure
+
+    told = []
+    disclosures = Disclosure.objects.filter(coachee=coachee).select_related("recipient")
+    by_recipient: dict[int, list[Disclosure]] = {}
+    for disclosure in disclosures:
+        by_recipient.setdefault(disclosure.recipient_id, []).append(disclosure)
+    for items in by_recipient.values():
+        recipient = items[0].recipient
+        told.append(recipient)
+        if not recipient.email:
+            continue
+        with override("nl"):
+            body = render_to_string(
+                "rights/mail_recipient_notice.txt",
+                {"recipient": recipient, "disclosures": items, "request": data_request},
+            )
+            subject = _("Change in personal data you received from us")
+        message_enqueue(
+            kind="rights_recipient_notice", to=recipient.email, subject=subject, body=body
+        )
+    return told
+
+
+def _write_letter(
+    data_request: DataRequest, coachee: Coachee, contact: vault.Contact, told: list[object]
+) -> None:
+    from coachregister.lib.pdf import render_pdf
+    from coachregister.practice.models import PracticeSettings
+    from coachregister.rights.models import Letter, RefusalGround
+
+    grounds = [
+        label
+        for value, label in RefusalGround.choices
+        if value in data_request.refusal_grounds.split(",")
+    ]
+    pdf = render_pdf(
+        "rights/letter_decision.html",
+        {
+            "practice": PracticeSettings.load(),
+            "contact": contact,
+            "request": data_request,
+            "grounds": grounds,
+            "recipients": told,
+            "today": timezone.localdate(),
+        },
+    )
+    Letter.objects.create(
+        request=data_request, pdf_enc=vault.encrypt_for(coachee, "letter", pdf_b64(pdf))
+    )
+
+
+def pdf_b64(pdf: bytes) -> str:
+    import base64
+
+    return base64.b64encode(pdf).decode("ascii")
+
+
+def letter_pdf(letter: object) -> bytes:
+    """Decrypt a stored letter; callers audit the read."""
+    import base64
+
+    coachee = letter.request.coachee  # type: ignore[attr-defined]
+    return base64.b64decode(vault.decrypt_for(coachee, "letter", letter.pdf_enc))  # type: ignore[attr-defined]
+
+
+def _erase(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    coachee: Coachee,
+    data_request: DataRequest,
+    contact: vault.Contact,
+) -> None:
+    """Crypto-shredding (art. 6, 10): the confirmation goes to the requester first (through
+    the outbox, under its own key), then the data key is destroyed and the rows deleted. The
+    audit events stay; they hold only pseudonyms."""
+    told = _tell_recipients(coachee, data_request)
+    with override("nl"):
+        body = render_to_string(
+            "rights/mail_erasure_done.txt",
+            {"contact": contact, "recipients": told, "request": data_request},
+        )
+        subject = _("Your data has been erased")
+    message_enqueue(kind="rights_erasure_done", to=contact.email, subject=subject, body=body)
+    pseudonym = coachee.pseudonym
+    Coachee.objects.filter(pk=coachee.pk).update(
+        wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"", phone_enc=b""
+    )
+    from coachregister.notes.models import CoachingSession
+    from coachregister.rights.models import Letter
+
+    CoachingSession.objects.filter(trajectory__coachee=coachee).delete()
+    Letter.objects.filter(request__coachee=coachee).delete()
+    DataRequest.objects.filter(coachee=coachee).update(changes_enc=None)
+    coachee.delete()
+    event_record(
+        action="rights.erasure.carried_out",
+        request=request,
+        actor=actor,
+        object_type=COACHEE,
+        object_id=pseudonym,
+        detail={"request": data_request.pk, "recipients_told": len(told)},
+    )

@@ -9,10 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee
 from coachregister.rights import services
-from coachregister.rights.forms import ExtendForm, RequestForm
-from coachregister.rights.models import DataRequest
+from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm
+from coachregister.rights.models import DataRequest, Letter
 
 
 @roles_required(*REGISTER_ROLES)
@@ -43,8 +44,27 @@ def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @roles_required(*REGISTER_ROLES)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, pk=pk)
-    form = ExtendForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    decide = DecideForm(request.POST if "decision" in request.POST else None)
+    if decide.is_bound and decide.is_valid():
+        data = decide.cleaned_data
+        try:
+            services.request_decide(
+                actor=request.user,
+                request=request,
+                data_request=data_request,
+                decision=data["decision"],
+                grounds=data["grounds"],
+                justification=data["justification"],
+                other_form=data["other_form"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                decide.add_error(None, message)
+        else:
+            messages.success(request, _("The decision has been recorded and carried out."))
+            return redirect("rights:detail", pk=pk)
+    form = ExtendForm(request.POST if "months" in request.POST else None)
+    if form.is_bound and form.is_valid():
         try:
             services.request_extend(
                 actor=request.user, request=request, data_request=data_request, **form.cleaned_data
@@ -58,5 +78,30 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("rights:detail", pk=pk)
     return render(
-        request, "rights/request_detail.html", {"data_request": data_request, "form": form}
+        request,
+        "rights/request_detail.html",
+        {
+            "data_request": data_request,
+            "form": form,
+            "decide": decide,
+            "changes": services.requested_changes(data_request),
+            "letters": data_request.letters.all(),
+        },
     )
+
+
+@roles_required(*REGISTER_ROLES)
+def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter as sent; reading it is reading personal data, so it is audited."""
+    letter = get_object_or_404(Letter.objects.select_related("request__coachee"), pk=pk)
+    pdf = services.letter_pdf(letter)
+    event_record(
+        action="rights.letter.downloaded",
+        request=request,
+        object_type="coachee",
+        object_id=letter.request.coachee_pseudonym,
+        detail={"letter": letter.pk},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="brief-R-{letter.request_id}.pdf"'
+    return response

@@ -28,13 +28,15 @@ def coachee(owner: User, coach: User) -> Coachee:
 
 
 def register(owner: User, coachee: Coachee, **kwargs: object) -> DataRequest:
-    defaults: dict[str, object] = {"kind": "access", "channel": "letter",
-                                   "verification": "reply from the email on file",
-                                   "received_at": RECEIVED}
+    defaults: dict[str, object] = {
+        "kind": "access",
+        "channel": "letter",
+        "verification": "reply from the email on file",
+        "received_at": RECEIVED,
+    }
     defaults.update(kwargs)
     with time_machine.travel(defaults["received_at"] + timedelta(hours=1), tick=False):  # type: ignore[operator]
-        return services.request_register(actor=owner, request=None, coachee=coachee,
-                                         **defaults)
+        return services.request_register(actor=owner, request=None, coachee=coachee, **defaults)
 
 
 def test_a_request_gets_both_dates(owner: User, coachee: Coachee) -> None:
@@ -46,16 +48,18 @@ def test_a_request_gets_both_dates(owner: User, coachee: Coachee) -> None:
     assert event.detail == {"request": data_request.pk, "kind": "access", "channel": "letter"}
 
 
-def test_identity_check_is_recorded_and_corrections_state_changes(owner: User,
-                                                                  coachee: Coachee) -> None:
+def test_identity_check_is_recorded_and_corrections_state_changes(
+    owner: User, coachee: Coachee
+) -> None:
     with pytest.raises(ValidationError):
         register(owner, coachee, verification=" ")
     with pytest.raises(ValidationError):
         register(owner, coachee, kind="rectification")
     with pytest.raises(ValidationError):
         register(owner, coachee, kind="rectification", changes={"birthday": "1 mei"})
-    correction = register(owner, coachee, kind="rectification",
-                          changes={"phone": "+31687654321", "email": ""})
+    correction = register(
+        owner, coachee, kind="rectification", changes={"phone": "+31687654321", "email": ""}
+    )
     assert services.requested_changes(correction) == {"phone": "+31687654321"}
     assert b"87654321" not in bytes(correction.changes_enc)
     assert DataRequest.objects.count() == 1
@@ -65,46 +69,71 @@ def test_only_staff_or_the_portal_register(coach: User, coachee: Coachee) -> Non
     with pytest.raises(PermissionDenied):
         register(coach, coachee)
     with pytest.raises(ValidationError):
-        services.request_register(actor=None, request=None, coachee=coachee, kind="access",
-                                  channel="letter", verification="x")
+        services.request_register(
+            actor=None,
+            request=None,
+            coachee=coachee,
+            kind="access",
+            channel="letter",
+            verification="x",
+        )
 
 
 @pytest.mark.article("7.1")
 def test_extension_only_with_reasons_told_before_the_first_deadline(
     owner: User, coachee: Coachee
 ) -> None:
-    data_request = register(owner, coachee, received_at=datetime(2027, 3, 10, 9,
-                                                                 tzinfo=PRACTICE_TZ))
+    data_request = register(
+        owner, coachee, received_at=datetime(2027, 3, 10, 9, tzinfo=PRACTICE_TZ)
+    )
     assert data_request.due == date(2027, 4, 7)  # four weeks come before the month
     day_after = datetime.combine(date(2027, 4, 8), time(9), tzinfo=PRACTICE_TZ)
     with time_machine.travel(day_after), pytest.raises(ValidationError):  # one day too late
-        services.request_extend(actor=owner, request=None, data_request=data_request,
-                                months=2, reasons="Veel gegevens")
+        services.request_extend(
+            actor=owner, request=None, data_request=data_request, months=2, reasons="Veel gegevens"
+        )
     with time_machine.travel(datetime.combine(date(2027, 4, 7), time(9), tzinfo=PRACTICE_TZ)):
         with pytest.raises(ValidationError):
-            services.request_extend(actor=owner, request=None, data_request=data_request,
-                                    months=2, reasons="  ")
+            services.request_extend(
+                actor=owner, request=None, data_request=data_request, months=2, reasons="  "
+            )
         with pytest.raises(ValidationError):
-            services.request_extend(actor=owner, request=None, data_request=data_request,
-                                    months=3, reasons="Veel gegevens")
+            services.request_extend(
+                actor=owner,
+                request=None,
+                data_request=data_request,
+                months=3,
+                reasons="Veel gegevens",
+            )
         assert not OutboxMessage.objects.filter(kind="rights_extension").exists()
-        services.request_extend(actor=owner, request=None, data_request=data_request,
-                                months=2, reasons="Veel gegevens uit drie trajecten")
+        services.request_extend(
+            actor=owner,
+            request=None,
+            data_request=data_request,
+            months=2,
+            reasons="Veel gegevens uit drie trajecten",
+        )
     data_request.refresh_from_db()
     assert data_request.extended_until == date(2027, 6, 10) and data_request.extension_told_at
     to, body = open_message(OutboxMessage.objects.get(kind="rights_extension"))
     assert to == factories.ANNE.email
     assert "Veel gegevens uit drie trajecten" in body and "10 juni 2027" in body
     with pytest.raises(ValidationError):  # once
-        services.request_extend(actor=owner, request=None, data_request=data_request,
-                                months=1, reasons="nog meer")
+        services.request_extend(
+            actor=owner, request=None, data_request=data_request, months=1, reasons="nog meer"
+        )
 
 
 @pytest.mark.article("4.1d")
-@pytest.mark.parametrize(("today", "colour"), [
-    (date(2027, 2, 10), "green"), (date(2027, 2, 19), "amber"), (date(2027, 2, 24), "red"),
-    (date(2027, 3, 2), "red"),
-])
+@pytest.mark.parametrize(
+    ("today", "colour"),
+    [
+        (date(2027, 2, 10), "green"),
+        (date(2027, 2, 19), "amber"),
+        (date(2027, 2, 24), "red"),
+        (date(2027, 3, 2), "red"),
+    ],
+)
 def test_urgency_colours(owner: User, coachee: Coachee, today: date, colour: str) -> None:
     data_request = register(owner, coachee)
     assert data_request.urgency(today) == colour

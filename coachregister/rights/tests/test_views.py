@@ -24,14 +24,23 @@ def trajectory(owner: User, coach: User) -> Trajectory:
 
 
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
-def test_request_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
-                                client_for: Callable[[User], Client],
-                                trajectory: Trajectory) -> None:
+def test_request_pages_per_role(
+    role_fixture: str,
+    request: pytest.FixtureRequest,
+    client_for: Callable[[User], Client],
+    trajectory: Trajectory,
+) -> None:
     client = client_for(request.getfixturevalue(role_fixture))
     new = reverse("rights:new", args=[trajectory.coachee.pseudonym])
-    response = client.post(new, {"kind": "access", "channel": "phone",
-                                 "received_at": "2026-11-20T10:00",
-                                 "verification": "teruggebeld op het bekende nummer"})
+    response = client.post(
+        new,
+        {
+            "kind": "access",
+            "channel": "phone",
+            "received_at": "2026-11-20T10:00",
+            "verification": "teruggebeld op het bekende nummer",
+        },
+    )
     allowed = role_fixture in MANAGERS
     assert response.status_code == (302 if allowed else 403)
     assert DataRequest.objects.count() == (1 if allowed else 0)
@@ -43,11 +52,18 @@ def test_request_pages_per_role(role_fixture: str, request: pytest.FixtureReques
         assert trajectory.coachee.pseudonym in dashboard and "due-" in dashboard
 
 
-def test_bad_input_stores_nothing(owner: User, client_for: Callable[[User], Client],
-                                  trajectory: Trajectory) -> None:
+def test_bad_input_stores_nothing(
+    owner: User, client_for: Callable[[User], Client], trajectory: Trajectory
+) -> None:
     new = reverse("rights:new", args=[trajectory.coachee.pseudonym])
-    response = client_for(owner).post(new, {"kind": "rectification", "channel": "phone",
-                                            "received_at": "2026-11-20T10:00",
-                                            "verification": "teruggebeld"})
+    response = client_for(owner).post(
+        new,
+        {
+            "kind": "rectification",
+            "channel": "phone",
+            "received_at": "2026-11-20T10:00",
+            "verification": "teruggebeld",
+        },
+    )
     assert response.status_code == 200 and response.context["form"].non_field_errors()
     assert not DataRequest.objects.exists()
