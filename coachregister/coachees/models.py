@@ -42,6 +42,8 @@ class Coachee(models.Model):
     phone_enc = models.BinaryField()
     # Art. 8 (afscherming): a restricted coachee's data is only stored, not processed further.
     restricted = models.BooleanField(_("restricted"), default=False)
+    # The language the coachee used at intake: letters to them are written in it.
+    language = models.CharField(_("language"), max_length=8, default="nl")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CoacheeQuerySet.as_manager()

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 
 from coachregister.audit.services import event_record
 from coachregister.coachees import vault
@@ -106,6 +106,7 @@ def _find_or_create(contact: vault.Contact) -> tuple[Coachee, bool]:
         return found, True
     for _attempt in range(5):
         coachee = vault.new_coachee(contact)
+        coachee.language = get_language() or "nl"
         try:
             with transaction.atomic():
                 coachee.save()

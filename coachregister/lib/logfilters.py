@@ -1,7 +1,8 @@
 """Logging filters that keep secrets and personal data out of log lines.
 
-Django logs the path of every 4xx/5xx response. Invitation links carry their token in the
-path (/intake/<token>/): the token is replaced before the line is written.
+Django logs the path of every 4xx/5xx response. Invitation and portal links carry their token
+in the path (/intake/<token>/, /portal/enter/<token>/): it is replaced before the line is
+written.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-_SECRET_PATHS = re.compile(r"(/intake/)(?!form/|done/)[^/\s]+/")
+_SECRET_PATHS = re.compile(r"(/intake/|/portal/enter/)(?!form/|done/)[^/\s]+/")
 
 
 def redact(text: str) -> str:

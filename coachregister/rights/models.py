@@ -81,6 +81,8 @@ class DataRequest(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reminded_soon_at = models.DateTimeField(null=True, blank=True)
+    reminded_overdue_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at"]
@@ -119,3 +121,17 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"letter {self.pk} for request {self.request_id}"
+
+
+class PortalLink(models.Model):
+    """A single-use, short-lived sign-in link for the coachee portal (art. 9.2). Only the
+    token's hash is stored."""
+
+    coachee = models.ForeignKey("coachees.Coachee", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"portal link {self.pk}"

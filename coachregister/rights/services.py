@@ -186,6 +186,13 @@ def request_decide(
     coachee = data_request.coachee
     if coachee is None:
         raise ValidationError(_("The coachee's data no longer exists."))
+    if data_request.kind == Kind.ERASURE and decision == Decision.PARTLY:
+        raise ValidationError(
+            _(
+                "Erasure is carried out in full. Where a legal duty requires "
+                "keeping data, refuse with the reason and the statute."
+            )
+        )
     if any(g not in RefusalGround.values for g in grounds):
         raise ValidationError(_("Refusal grounds are a to e of article 7.5."))
     if decision != Decision.GRANTED:
@@ -302,6 +309,11 @@ def _write_letter(
         for value, label in RefusalGround.choices
         if value in data_request.refusal_grounds.split(",")
     ]
+    answer = None
+    if data_request.kind in (Kind.ACCESS, Kind.PORTABILITY) and data_request.decision != "refused":
+        from coachregister.rights.portal import overview
+
+        answer = overview(coachee)  # art. 7.1-7.3: the overview and the complete copy
     pdf = render_pdf(
         "rights/letter_decision.html",
         {
@@ -311,7 +323,9 @@ def _write_letter(
             "grounds": grounds,
             "recipients": told,
             "today": timezone.localdate(),
+            "answer": answer,
         },
+        coachee.language,
     )
     Letter.objects.create(
         request=data_request, pdf_enc=vault.encrypt_for(coachee, "letter", pdf_b64(pdf))
@@ -370,3 +384,84 @@ def _erase(
         object_id=pseudonym,
         detail={"request": data_request.pk, "recipients_told": len(told)},
     )
+
+
+# --- reminders (art. 4.1d): run by `coachregister worker` ----------------------------------
+
+REMIND_DAYS = 5
+
+
+def remind_deadlines() -> int:
+    """Mail the administrator (and owners) once when an open request comes within five days
+    of its date, and once when it is overdue. The mail names the request, not the person."""
+    from django.conf import settings as django_settings
+    from django.urls import reverse
+
+    from coachregister.accounts.models import Role, User
+
+    today = timezone.localdate()
+    staff = list(
+        User.objects.filter(role__in=[Role.ADMINISTRATOR, Role.OWNER], is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+    sent = 0
+    for data_request in open_requests():
+        left = data_request.days_left(today)
+        field = (
+            "reminded_overdue_at"
+            if left < 0
+            else "reminded_soon_at"
+            if left < REMIND_DAYS
+            else None
+        )
+        if field is None or getattr(data_request, field) is not None:
+            continue
+        link = django_settings.COACHREGISTER_BASE_URL.rstrip("/") + reverse(
+            "rights:detail", args=[data_request.pk]
+        )
+        with transaction.atomic():
+            claimed = DataRequest.objects.filter(
+                pk=data_request.pk, **{f"{field}__isnull": True}
+            ).update(**{field: timezone.now()})
+            if not claimed:
+                continue  # another worker sent it
+            with override("nl"):
+                subject = (
+                    _("Overdue: a request has passed its date")
+                    if left < 0
+                    else _("A request is due within five days")
+                )
+                body = render_to_string(
+                    "rights/mail_reminder.txt",
+                    {"request": data_request, "left": left, "link": link},
+                )
+            for email in staff:
+                message_enqueue(kind="rights_reminder", to=email, subject=subject, body=body)
+            sent += 1
+    return sent
+
+
+def restriction_lift(*, actor: User, request: HttpRequest | None, coachee: Coachee) -> None:
+    """GDPR art. 18(3): the coachee is told before the restriction is lifted; the mail goes
+    into the outbox in the same transaction as the lifting."""
+    require_manager(actor)
+    if not coachee.restricted:
+        raise ValidationError(_("This coachee's data is not restricted."))
+    contact = vault.open_contact(coachee)
+    with transaction.atomic():
+        with override(coachee.language):
+            body = render_to_string("rights/mail_restriction_lifted.txt", {"contact": contact})
+            subject = _("The restriction of your data ends")
+        message_enqueue(
+            kind="rights_restriction_lifted", to=contact.email, subject=subject, body=body
+        )
+        coachee.restricted = False
+        coachee.save(update_fields=["restricted"])
+        event_record(
+            action="rights.restriction.lifted",
+            request=request,
+            actor=actor,
+            object_type=COACHEE,
+            object_id=coachee.pseudonym,
+        )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.audit.services import event_record
@@ -105,3 +106,17 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="brief-R-{letter.request_id}.pdf"'
     return response
+
+
+@roles_required(*REGISTER_ROLES)
+@require_POST
+def restriction_lift(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
+    try:
+        services.restriction_lift(actor=request.user, request=request, coachee=coachee)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The restriction has been lifted; the coachee was told."))
+    return redirect("coachees:contact", pseudonym=pseudonym)

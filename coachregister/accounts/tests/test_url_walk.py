@@ -28,6 +28,15 @@ MEANT_TO_BE_PUBLIC = {
     "coachees:intake_link",
     "coachees:intake_form",
     "coachees:intake_done",
+    # The coachee portal: no staff account; a link to the email on file opens a session for
+    # that coachee only (rights/portal_views.py, `portal_required`).
+    "rights:portal_start",
+    "rights:portal_enter",
+    "rights:portal_home",
+    "rights:portal_json",
+    "rights:portal_letter",
+    "rights:portal_withdraw",
+    "rights:portal_leave",
 }
 # Without a pending password step or a real token these answer "sign in" or "not found".
 ANSWER_ONLY_WITH_STATE = {"accounts:login_verify", "coachees:intake_link"}

@@ -16,8 +16,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.article("3.1")]
 ANNE = factories.ANNE
 
 
-PERSONAL = (ANNE.first_name, ANNE.last_name, "Vries", ANNE.email, "devries", ANNE.phone,
-            "612345678")
+PERSONAL = (
+    ANNE.first_name,
+    ANNE.last_name,
+    "Vries",
+    ANNE.email,
+    "devries",
+    ANNE.phone,
+    "612345678",
+)
 
 
 def test_mail_links_to_the_register_without_personal_data(owner: User, coach: User) -> None:
@@ -67,6 +74,11 @@ def test_no_mail_when_the_intake_fails(owner: User, coach: User) -> None:
     invitation.used_at = invitation.created_at
     invitation.save()
     with pytest.raises(InvitationUnusable):
-        intake_complete(request=None, invitation=invitation, contact=ANNE,
-                        regulation=factories.regulation(), keyword_consent=True)
+        intake_complete(
+            request=None,
+            invitation=invitation,
+            contact=ANNE,
+            regulation=factories.regulation(),
+            keyword_consent=True,
+        )
     assert not OutboxMessage.objects.exists()

@@ -67,3 +67,20 @@ def test_bad_input_stores_nothing(
     )
     assert response.status_code == 200 and response.context["form"].non_field_errors()
     assert not DataRequest.objects.exists()
+
+
+@pytest.mark.article("8")
+@pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
+def test_lifting_a_restriction_per_role(role_fixture: str, request: pytest.FixtureRequest,
+                                        client_for: Callable[[User], Client],
+                                        trajectory: Trajectory) -> None:
+    coachee = trajectory.coachee
+    coachee.restricted = True
+    coachee.save()
+    client = client_for(request.getfixturevalue(role_fixture))
+    response = client.post(reverse("rights:restriction_lift", args=[coachee.pseudonym]))
+    coachee.refresh_from_db()
+    if role_fixture in MANAGERS:
+        assert response.status_code == 302 and not coachee.restricted
+    else:
+        assert response.status_code == 403 and coachee.restricted

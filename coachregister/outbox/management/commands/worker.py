@@ -1,4 +1,4 @@
-"""`coachregister worker`: sends the outbox (and, later, runs the daily jobs).
+"""`coachregister worker`: sends the outbox and the deadline reminders of requests.
 
 Several workers may run at once, on one or more machines: each message is claimed by one.
 """
@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from coachregister.outbox import services
+from coachregister.rights.services import remind_deadlines
 
 
 class Command(BaseCommand):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             while True:
+                remind_deadlines()  # idempotent: each reminder is claimed once
                 sent = services.send_due(worker)
                 if options["once"]:
                     self.stdout.write(f"sent {sent}")
