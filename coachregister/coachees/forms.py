@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from email_validator import EmailNotValidError, validate_email
 
-from coachregister.lib.names import NameError_, clean_person_name
-
-NAME_MESSAGES = {
-    "empty": _("Please fill in your name."),
-    "too_long": _("This is too long (at most 100 characters)."),
-    "characters": _("Use letters, spaces, hyphens and apostrophes only."),
-    "no_letter": _("Use letters, spaces, hyphens and apostrophes only."),
-}
+from coachregister.coachees import validation
 
 
 class CodeForm(forms.Form):
@@ -58,33 +49,14 @@ class IntakeForm(forms.Form):
         required=False,
     )
 
-    def _name(self, field: str) -> str:
-        try:
-            return clean_person_name(self.cleaned_data[field])
-        except NameError_ as exc:
-            raise forms.ValidationError(NAME_MESSAGES[exc.code], code=exc.code) from None
-
     def clean_first_name(self) -> str:
-        return self._name("first_name")
+        return validation.clean_name(self.cleaned_data["first_name"])
 
     def clean_last_name(self) -> str:
-        return self._name("last_name")
+        return validation.clean_name(self.cleaned_data["last_name"])
 
     def clean_email(self) -> str:
-        try:
-            result = validate_email(self.cleaned_data["email"], check_deliverability=False)
-        except EmailNotValidError:
-            raise forms.ValidationError(
-                _("This is not a valid email address."), code="invalid"
-            ) from None
-        return result.normalized
+        return validation.clean_email(self.cleaned_data["email"])
 
     def clean_phone(self) -> str:
-        raw = self.cleaned_data["phone"]
-        try:
-            number = phonenumbers.parse(raw, "NL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(_("This is not a valid telephone number."), code="invalid")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return validation.clean_phone(self.cleaned_data["phone"])

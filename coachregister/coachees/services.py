@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 
 from coachregister.audit.services import event_record
-from coachregister.coachees import vault
+from coachregister.coachees import validation, vault
 from coachregister.coachees.models import Coachee, ContactKind, ContactMoment
 from coachregister.disclosures.models import Consent, Method, Purpose
 from coachregister.outbox.services import message_enqueue
@@ -49,6 +49,9 @@ def intake_complete(
     regulation: RegulationVersion,
     keyword_consent: bool,
 ) -> Trajectory:
+    contact = vault.Contact(**{
+        field: validation.CLEANERS[field](getattr(contact, field)) for field in vault.FIELDS
+    })
     now = timezone.now()
     with transaction.atomic():
         claimed = Invitation.objects.filter(

@@ -58,6 +58,9 @@ def request_register(
     changes = {k: v.strip() for k, v in (changes or {}).items() if v and v.strip()}
     if any(field not in CORRECTABLE for field in changes):
         raise ValidationError(_("Only name, email address and telephone can be corrected."))
+    from coachregister.coachees.validation import CLEANERS
+
+    changes = {field: CLEANERS[field](value) for field, value in changes.items()}
     if kind == Kind.RECTIFICATION and not changes:
         raise ValidationError(_("A correction request states the changes asked for (art. 8.1)."))
     received_at = received_at or timezone.now()
@@ -214,6 +217,12 @@ def request_decide(
                 raise ValidationError(_("Choose which of the requested changes are granted."))
         else:
             granted_changes = {}
+    new_email = (granted_changes or {}).get("email")
+    if new_email and Coachee.objects.filter(email_index=vault.email_index(new_email)).exclude(
+        pk=coachee.pk
+    ).exists():
+        raise ValidationError(_("Another coachee is registered with this email address; "
+                                "resolve that first."))
     contact = vault.open_contact(coachee)
     with transaction.atomic():
         data_request.decision = decision

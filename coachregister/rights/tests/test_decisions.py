@@ -308,3 +308,26 @@ def test_letter_download_per_role(
         assert Event.objects.filter(action="rights.letter.downloaded", actor=user).exists()
     else:
         assert response.status_code == 403
+
+
+def test_a_correction_to_another_coachees_email_is_refused_cleanly(
+    owner: User, coach: User, trajectory: Trajectory
+) -> None:
+    factories.trajectory(owner, coach, contact=factories.Contact(
+        "Bram", "Bakker", "bram@voorbeeld.example", "+31612345679"))
+    data_request = register(owner, trajectory, "rectification",
+                            changes={"email": "BRAM@voorbeeld.example"})
+    with pytest.raises(ValidationError):
+        services.request_decide(actor=owner, request=None, data_request=data_request,
+                                decision="granted")
+    data_request.refresh_from_db()
+    assert data_request.decided_at is None
+    assert vault.open_contact(Coachee.objects.get(pk=trajectory.coachee_id)).email == \
+        factories.ANNE.email
+
+
+def test_corrections_are_cleaned_like_the_intake(owner: User, trajectory: Trajectory) -> None:
+    with pytest.raises(ValidationError):
+        register(owner, trajectory, "rectification", changes={"phone": "12"})
+    request = register(owner, trajectory, "rectification", changes={"phone": "06 8765 4321"})
+    assert services.requested_changes(request) == {"phone": "+31687654321"}
