@@ -225,6 +225,9 @@ def request_decide(
                                 "resolve that first."))
     contact = vault.open_contact(coachee)
     with transaction.atomic():
+        # Two people deciding at once: the row lock lets only the first one through.
+        if DataRequest.objects.select_for_update().get(pk=data_request.pk).decided_at:
+            raise ValidationError(_("This request has already been answered."))
         data_request.decision = decision
         data_request.decided_at = timezone.now()
         data_request.decided_by = actor

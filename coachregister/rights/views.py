@@ -57,6 +57,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 grounds=data["grounds"],
                 justification=data["justification"],
                 other_form=data["other_form"],
+                granted_changes={
+                    field: value
+                    for field, value in services.requested_changes(data_request).items()
+                    if field in request.POST.getlist("granted_fields")
+                },
             )
         except ValidationError as exc:
             for message in exc.messages:

@@ -84,3 +84,24 @@ def test_lifting_a_restriction_per_role(role_fixture: str, request: pytest.Fixtu
         assert response.status_code == 302 and not coachee.restricted
     else:
         assert response.status_code == 403 and coachee.restricted
+
+
+@pytest.mark.article("8.2")
+def test_a_correction_partly_granted_from_the_page(owner: User,
+                                                   client_for: Callable[[User], Client],
+                                                   trajectory: Trajectory) -> None:
+    from coachregister.coachees import vault
+    from coachregister.rights import services
+
+    data_request = services.request_register(
+        actor=owner, request=None, coachee=trajectory.coachee, kind="rectification",
+        channel="letter", verification="x",
+        changes={"phone": "+31687654321", "last_name": "de Vries-Jansen"})
+    client_for(owner).post(reverse("rights:detail", args=[data_request.pk]), {
+        "decision": "partly", "justification": "De achternaam klopt al.",
+        "granted_fields": ["phone"]})
+    data_request.refresh_from_db()
+    assert data_request.decision == "partly"
+    trajectory.coachee.refresh_from_db()
+    contact = vault.open_contact(trajectory.coachee)
+    assert contact.phone == "+31687654321" and contact.last_name == "de Vries"
