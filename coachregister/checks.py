@@ -1,10 +1,13 @@
 """System checks that keep production from starting without its secrets (art. 6).
 
-E001: no SECRET_KEY; E002: no master key; E003: a malformed master key. They run before every
-management command and, through wsgi.py, before gunicorn serves a request.
+E001: no SECRET_KEY; E002: no master key; E003: a malformed master key; E004: mail sent as
+plain SMTP to another host. They run before every management command and, through wsgi.py,
+before gunicorn serves a request.
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from django.conf import settings
 from django.core import checks
@@ -29,7 +32,7 @@ def secrets_present(app_configs: object = None, **kwargs: object) -> list[checks
             checks.Error(
                 "COACHREGISTER_MASTER_KEY is not set.",
                 hint="Set COACHREGISTER_MASTER_KEY or COACHREGISTER_MASTER_KEY_FILE "
-                "('coachregister keys new' prints one).",
+                "('coachregister keys new KID' prints one, e.g. KID 2026-11).",
                 id="coachregister.E002",
             )
         )
@@ -44,6 +47,39 @@ def secrets_present(app_configs: object = None, **kwargs: object) -> list[checks
                 )
             )
     return errors
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def is_loopback(host: str) -> bool:
+    """A mail relay on this machine (localhost, 127.0.0.0/8, ::1): the mail leaves the host
+    through that relay, which is then the one that must use TLS."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@checks.register(checks.Tags.security)
+def mail_encrypted(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """Art. 6: the outbox sends coachees' and coaches' mail (portal links, answers) over the
+    internet; in production it goes over STARTTLS or implicit TLS, or to a local relay."""
+    if not settings.PRODUCTION or settings.EMAIL_BACKEND != SMTP_BACKEND:
+        return []
+    if settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL or is_loopback(settings.EMAIL_HOST):
+        return []
+    return [
+        checks.Error(
+            "Mail to EMAIL_HOST would be sent as plain SMTP, unencrypted.",
+            hint="Set EMAIL_USE_SSL=true (implicit TLS, port 465) or EMAIL_USE_TLS=true "
+            "(STARTTLS, port 587), or relay through a mail server on this machine.",
+            id="coachregister.E004",
+        )
+    ]
 
 
 def refuse_to_start_on_errors() -> None:

@@ -140,6 +140,18 @@ def sign_in(client: Client, user: User) -> Client:
     return client
 
 
+def confirm_recently(client: Client) -> Client:
+    """As if the signed-in user had just confirmed it is them (accounts/reauth.py): sensitive
+    actions (a password reset, a role change, publishing, the sign-in policy) are open for
+    `settings.REAUTH_MINUTES` from now."""
+    from coachregister.accounts.reauth import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = time.time()
+    session.save()
+    return client
+
+
 @pytest.fixture
 def client_for() -> Callable[[User], Client]:
     def make(user: User) -> Client:
@@ -149,3 +161,13 @@ def client_for() -> Callable[[User], Client]:
 
 
 ROLE_FIXTURES = ["owner", "administrator", "coach", "other_coach", "third_party", "auditor"]
+
+
+@pytest.fixture
+def own_keys(settings: object, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    """A key directory of the test's own, for tests that rotate or replace keys (and for the
+    servers they start): the session's shared epochs stay untouched."""
+    path = tmp_path / "keys"  # type: ignore[operator]
+    settings.COACHREGISTER_KEY_DIR = path  # type: ignore[attr-defined]
+    monkeypatch.setenv("COACHREGISTER_KEY_DIR", str(path))
+    return path

@@ -87,6 +87,19 @@ COACHREGISTER_MASTER_KEY = env_secret("COACHREGISTER_MASTER_KEY") or (
     "" if PRODUCTION else _DEVELOPMENT_MASTER_KEY
 )
 
+# Epoch keys live outside the database, in the key directory (keys/keyring.py): a new epoch
+# every EPOCH_DAYS, destroyed once unused for BACKUP_AGE_DAYS. Backups older than that age are
+# pruned, so an erased person's data opens from no copy after EPOCH_DAYS + BACKUP_AGE_DAYS.
+COACHREGISTER_KEY_DIR = Path(env_str("COACHREGISTER_KEY_DIR") or VAR_DIR / "keys")
+COACHREGISTER_EPOCH_DAYS = env_int("COACHREGISTER_EPOCH_DAYS", 7)
+COACHREGISTER_BACKUP_AGE_DAYS = env_int("COACHREGISTER_BACKUP_AGE_DAYS", 35)
+# What a restore or someone with database access must not rewrite (signed audit anchors):
+# keep it on other storage than the database, or copy it off the host with the backups.
+COACHREGISTER_EVIDENCE_DIR = Path(env_str("COACHREGISTER_EVIDENCE_DIR") or VAR_DIR / "evidence")
+# Failed outbox messages keep their (encrypted) recipient and body this many days, then only
+# the failure itself stays visible (art. 6: nothing kept that is not needed).
+COACHREGISTER_OUTBOX_FAILED_DAYS = env_int("COACHREGISTER_OUTBOX_FAILED_DAYS", 14)
+
 # The address staff use to reach the register, for links in email.
 COACHREGISTER_BASE_URL = env_str("COACHREGISTER_BASE_URL", "http://127.0.0.1:8000")
 
@@ -108,6 +121,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "coachregister.keys",
     "coachregister.audit",
     "coachregister.practice",
     "coachregister.accounts",
@@ -173,7 +187,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # instead of failing half-way, and the audit chain is appended one writer at a time.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # secure_delete: deleted rows are overwritten with zeros in the file, not left in free
+        # pages; erasure then truncates the WAL (lib/physical.py). Art. 6, 8.3.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+        ),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -198,10 +216,18 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Art. 12.2: lockout after repeated failures, counted per account (guessing from many addresses
 # does not help) and per address (one address trying many accounts). Each lockout is audited.
+# django-axes enforces the per-address lock; the per-account lock is read from the same attempt
+# records by the sign-in view (accounts/policy.py `account_locked`), which then asks for the
+# password and the second-factor code together instead of refusing everyone: otherwise five
+# wrong passwords from anywhere would lock any colleague out (a denial of service).
 AXES_FAILURE_LIMIT = env_int("COACHREGISTER_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("COACHREGISTER_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
+# Sensitive actions (user management, policy) ask for the password or code again when the last
+# confirmation is older than this (art. 12.2; accounts/reauth.py).
+REAUTH_MINUTES = env_int("COACHREGISTER_REAUTH_MINUTES", 5)
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "coachregister.accounts.middleware.client_address"
 AXES_LOCKOUT_CALLABLE = "coachregister.accounts.views.locked_out"
@@ -265,10 +291,15 @@ STORAGES = {
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# Art. 6: mail leaves over TLS, either STARTTLS (EMAIL_USE_TLS, usually port 587) or implicit
+# TLS (EMAIL_USE_SSL, port 465); check coachregister.E004 refuses plain SMTP to a remote host.
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set either EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL, not both.")
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coachregister@localhost")
 
 # Log lines carry no personal data: paths hold only pseudonyms, and invitation tokens in paths

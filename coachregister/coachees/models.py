@@ -12,18 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class VaultKey(models.Model):
-    """Keys the vault needs besides the per-coachee ones (the blind-index key), wrapped by the
-    master key like every data key, so a master-key rotation covers them too."""
-
-    purpose = models.CharField(max_length=30, unique=True)
-    wrapped_key = models.BinaryField()
-    key_id = models.CharField(max_length=32)
-
-    def __str__(self) -> str:
-        return self.purpose
-
-
 class CoacheeQuerySet(models.QuerySet["Coachee"]):
     def visible_to(self, user: object) -> CoacheeQuerySet:
         from coachregister.coachees.access import visible_coachees
@@ -33,9 +21,11 @@ class CoacheeQuerySet(models.QuerySet["Coachee"]):
 
 class Coachee(models.Model):
     pseudonym = models.CharField(max_length=20, unique=True, editable=False)
+    # The blind index of the email under the epoch `key_id` (keys/keyring.py): it changes
+    # when the worker moves the coachee to a new epoch.
     email_index = models.CharField(max_length=64, unique=True)
     wrapped_key = models.BinaryField()
-    key_id = models.CharField(max_length=32)
+    key_id = models.CharField(max_length=32)  # the epoch whose key wraps `wrapped_key`
     first_name_enc = models.BinaryField()
     last_name_enc = models.BinaryField()
     email_enc = models.BinaryField()

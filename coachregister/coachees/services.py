@@ -103,8 +103,7 @@ def _find_or_create(contact: vault.Contact) -> tuple[Coachee, bool]:
     """The same email means the same person: they join the new trajectory, not a duplicate.
     Their stored details are not overwritten by what an invitation holder typed; the coach
     checks them at the first meeting and staff correct them if needed."""
-    index = vault.email_index(contact.email)
-    found = Coachee.objects.filter(email_index=index).first()
+    found = vault.with_email(contact.email).first()
     if found is not None:
         return found, True
     for _attempt in range(5):
@@ -115,7 +114,7 @@ def _find_or_create(contact: vault.Contact) -> tuple[Coachee, bool]:
                 coachee.save()
             return coachee, False
         except IntegrityError:
-            found = Coachee.objects.filter(email_index=index).first()
+            found = vault.with_email(contact.email).first()
             if found is not None:  # registered at the same moment through another invitation
                 return found, True
     raise RuntimeError("could not draw a unique pseudonym")

@@ -6,17 +6,15 @@ writes the audit event; call that, not this, from views.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from coachregister.coachees.models import Coachee, VaultKey
+from coachregister.coachees.models import Coachee, CoacheeQuerySet
+from coachregister.keys import keyring
 from coachregister.lib import crypto, tokens
 
 FIELDS = ("first_name", "last_name", "email", "phone")
-INDEX_PURPOSE = "email_index"
 
 
 @dataclass(frozen=True)
@@ -34,41 +32,18 @@ class Contact:
         return "Contact(…)"
 
 
-@functools.cache
-def _parsed(value: str) -> tuple[crypto.MasterKey, ...]:
-    return tuple(crypto.parse_master_keys(value))
-
-
-def master_keys() -> list[crypto.MasterKey]:
-    return list(_parsed(settings.COACHREGISTER_MASTER_KEY))
-
-
-def current_master() -> crypto.MasterKey:
-    return master_keys()[0]
-
-
-def _index_key() -> bytes:
-    row = VaultKey.objects.filter(purpose=INDEX_PURPOSE).first()
-    if row is None:
-        master = current_master()
-        try:
-            with transaction.atomic():
-                row = VaultKey.objects.create(
-                    purpose=INDEX_PURPOSE,
-                    wrapped_key=crypto.wrap_key(crypto.new_data_key(), master, INDEX_PURPOSE),
-                    key_id=master.kid,
-                )
-        except IntegrityError:  # another process created it first
-            row = VaultKey.objects.get(purpose=INDEX_PURPOSE)
-    return crypto.unwrap_key(row.wrapped_key, row.key_id, master_keys(), INDEX_PURPOSE)
-
-
 def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
 def email_index(email: str) -> str:
-    return crypto.blind_index(_index_key(), normalise_email(email))
+    """The address's blind index under the current epoch (what a new or re-keyed row stores)."""
+    return keyring.blind_index(normalise_email(email))
+
+
+def with_email(email: str) -> CoacheeQuerySet:
+    """The coachee with this address, whichever living epoch their index is still under."""
+    return Coachee.objects.filter(email_index__in=keyring.blind_indexes(normalise_email(email)))
 
 
 def _purpose(coachee: Coachee) -> str:
@@ -76,7 +51,8 @@ def _purpose(coachee: Coachee) -> str:
 
 
 def data_key(coachee: Coachee) -> bytes:
-    return crypto.unwrap_key(coachee.wrapped_key, coachee.key_id, master_keys(), _purpose(coachee))
+    """The coachee's data key, unwrapped by the epoch it is stored under (`key_id`)."""
+    return keyring.unwrap(coachee.wrapped_key, coachee.key_id, _purpose(coachee))
 
 
 def seal(coachee: Coachee, contact: Contact) -> None:
@@ -101,9 +77,8 @@ def open_contact(coachee: Coachee) -> Contact:
 
 def new_coachee(contact: Contact) -> Coachee:
     """An unsaved coachee with a fresh pseudonym and data key, its contact details sealed."""
-    master = current_master()
-    coachee = Coachee(pseudonym=tokens.new_pseudonym("C"), key_id=master.kid)
-    coachee.wrapped_key = crypto.wrap_key(crypto.new_data_key(), master, _purpose(coachee))
+    coachee = Coachee(pseudonym=tokens.new_pseudonym("C"))
+    coachee.wrapped_key, coachee.key_id = keyring.wrap(crypto.new_data_key(), _purpose(coachee))
     seal(coachee, contact)
     return coachee
 
@@ -117,35 +92,27 @@ def decrypt_for(coachee: Coachee, field: str, blob: bytes) -> str:
     return crypto.decrypt_text(data_key(coachee), blob, f"{_purpose(coachee)}:{field}")
 
 
-def rewrap(wrapped: bytes, kid: str, purpose: str) -> tuple[bytes, str]:
-    """Re-wrap one data key under the current master key; the data itself is not touched."""
-    master = current_master()
-    if kid == master.kid:
-        return bytes(wrapped), kid
-    plain = crypto.unwrap_key(wrapped, kid, master_keys(), purpose)
-    return crypto.wrap_key(plain, master, purpose), master.kid
-
-
-def rotate(batch_size: int = 200) -> int:
-    """Re-wrap every data key not yet under the current master key, in small transactions,
-    so the register stays in use meanwhile (old keys stay configured until this finishes)."""
-    current = current_master().kid
-    done = 0
-    for row in VaultKey.objects.exclude(key_id=current):
-        row.wrapped_key, row.key_id = rewrap(row.wrapped_key, row.key_id, row.purpose)
-        row.save(update_fields=["wrapped_key", "key_id"])
-        done += 1
+def rekey(batch_size: int = 200) -> int:
+    """Move coachees still under an older epoch to the current one (the worker, art. 6): the
+    data key is re-wrapped and the email re-indexed; the contact details stay as they are.
+    Returns how many were moved. Small transactions, so the register stays in use."""
+    current = keyring.current_epoch().id
+    moved = 0
     while True:
         with transaction.atomic():
             rows = list(Coachee.objects.select_for_update().exclude(key_id=current)[:batch_size])
             for coachee in rows:
-                coachee.wrapped_key, coachee.key_id = rewrap(
-                    coachee.wrapped_key, coachee.key_id, _purpose(coachee)
+                purpose = _purpose(coachee)
+                email = open_contact(coachee).email
+                coachee.wrapped_key, coachee.key_id = keyring.rewrap(
+                    coachee.wrapped_key, coachee.key_id, purpose
                 )
-            Coachee.objects.bulk_update(rows, ["wrapped_key", "key_id"])
-        done += len(rows)
+                coachee.email_index = keyring.blind_index(normalise_email(email), current)
+            Coachee.objects.bulk_update(rows, ["wrapped_key", "key_id", "email_index"])
+        moved += len(rows)
         if len(rows) < batch_size:
-            break
-    from coachregister.outbox.services import rotate as rotate_outbox
+            return moved
 
-    return done + rotate_outbox()
+
+def epochs_in_use() -> set[str]:
+    return set(Coachee.objects.values_list("key_id", flat=True).distinct())

@@ -7,6 +7,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coachregister.disclosures import sealed
+
+# The vault field names (bound into each ciphertext) of the sealed free texts.
+SEALED_CONSENT_PURPOSE = "consent_disclosure_purpose"
+SEALED_DISCLOSURE = {"purpose": "disclosure_purpose", "legal_ground": "disclosure_legal_ground"}
+
 
 class Purpose(models.TextChoices):
     SESSION_KEYWORDS = "session_keywords", _("session keywords (health data)")
@@ -41,9 +47,8 @@ class Consent(models.Model):
         related_name="consents",
         verbose_name=_("recipient"),
     )
-    disclosure_purpose = models.CharField(
-        _("purpose of the disclosure"), max_length=200, blank=True
-    )
+    # Sealed under the coachee's data key (art. 6); read through `disclosure_purpose`.
+    disclosure_purpose_enc = models.BinaryField(null=True, blank=True)
     given = models.BooleanField(_("given"))
     text_version = models.CharField(_("text version"), max_length=20)
     text = models.TextField(_("text shown"))
@@ -63,6 +68,10 @@ class Consent(models.Model):
     @property
     def in_force(self) -> bool:
         return self.given and self.withdrawn_at is None
+
+    @property
+    def disclosure_purpose(self) -> str:
+        return sealed.unseal(self.coachee, SEALED_CONSENT_PURPOSE, self.disclosure_purpose_enc)
 
 
 class RecipientKind(models.TextChoices):
@@ -110,9 +119,11 @@ class Disclosure(models.Model):
     coachee_pseudonym = models.CharField(max_length=20, db_index=True)
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="disclosures")
     categories = models.CharField(_("categories"), max_length=100)
-    purpose = models.CharField(_("purpose"), max_length=200)
+    # Free text about the coachee, sealed under their data key (art. 6); read through the
+    # properties `purpose` and `legal_ground`, which show "(erased)" after an erasure.
+    purpose_enc = models.BinaryField(null=True, blank=True)
     basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
-    legal_ground = models.CharField(_("statute or order"), max_length=200, blank=True)
+    legal_ground_enc = models.BinaryField(null=True, blank=True)
     # SET_NULL: erasing a coachee removes their consent records; the entry keeps its basis.
     consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.SET_NULL)
     disclosed_at = models.DateTimeField(default=timezone.now)
@@ -125,6 +136,16 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coachee_pseudonym} -> {self.recipient_id}"
+
+    @property
+    def purpose(self) -> str:
+        return sealed.unseal(self.coachee, SEALED_DISCLOSURE["purpose"], self.purpose_enc)
+
+    @property
+    def legal_ground(self) -> str:
+        return sealed.unseal(
+            self.coachee, SEALED_DISCLOSURE["legal_ground"], self.legal_ground_enc
+        )
 
     def category_list(self) -> list[str]:
         return [c for c in self.categories.split(",") if c]

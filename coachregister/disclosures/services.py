@@ -14,7 +14,10 @@ from django.utils.translation import gettext as _
 
 from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee
+from coachregister.disclosures import sealed
 from coachregister.disclosures.models import (
+    SEALED_CONSENT_PURPOSE,
+    SEALED_DISCLOSURE,
     Basis,
     Category,
     Consent,
@@ -81,7 +84,9 @@ def consent_record(
             coachee=coachee,
             purpose=Purpose.DISCLOSURE,
             recipient=recipient,
-            disclosure_purpose=disclosure_purpose.strip(),
+            disclosure_purpose_enc=sealed.seal(
+                coachee, SEALED_CONSENT_PURPOSE, disclosure_purpose
+            ),
             given=True,
             text=text.strip(),
             text_version=text_version,
@@ -175,9 +180,9 @@ def disclosure_record(
             coachee_pseudonym=coachee.pseudonym,
             recipient=recipient,
             categories=",".join(categories),
-            purpose=purpose.strip(),
+            purpose_enc=sealed.seal(coachee, SEALED_DISCLOSURE["purpose"], purpose),
             basis=basis,
-            legal_ground=legal_ground.strip(),
+            legal_ground_enc=sealed.seal(coachee, SEALED_DISCLOSURE["legal_ground"], legal_ground),
             consent=consent,
             disclosed_by=actor,
         )

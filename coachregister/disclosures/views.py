@@ -115,9 +115,12 @@ def coachee_disclosures(request: HttpRequest, pseudonym: str) -> HttpResponse:
         "disclosures/coachee.html",
         {
             "coachee": coachee,
-            "consents": Consent.objects.filter(coachee=coachee).select_related("recipient"),
+            # With the coachee: the sealed purposes decrypt under their key (no query per row).
+            "consents": Consent.objects.filter(coachee=coachee).select_related(
+                "recipient", "coachee"
+            ),
             "disclosures": Disclosure.objects.filter(coachee=coachee).select_related(
-                "recipient", "disclosed_by", "consent"
+                "recipient", "disclosed_by", "consent", "coachee"
             ),
             "consent_form": consent_form,
             "disclosure_form": disclosure_form,

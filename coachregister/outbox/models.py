@@ -1,7 +1,10 @@
 """Outgoing email, stored before it is sent, so nothing is lost when SMTP is down.
 
 Recipient and body may be personal data: they are encrypted under a per-message data key
-wrapped by the master key, and the body is wiped once the message has been sent.
+wrapped by the current epoch key (keys/keyring.py). Once sent, a message keeps only its kind,
+the pseudonym it concerns and its sent time: the proof that someone was told (an extension, a
+restriction lifted, a breach notice), without recipient, body or key. A failed message keeps
+its content for a few days for a retry by hand, then the same is wiped.
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ class MessageStatus(models.TextChoices):
 class OutboxMessage(models.Model):
     kind = models.CharField(max_length=50)
     subject = models.CharField(max_length=200)  # never personal data, by construction
-    recipient_enc = models.BinaryField()
+    # The coachee the message is about (sent to them, or to a recipient about them), so an
+    # erasure finds it; empty for staff mail.
+    coachee_pseudonym = models.CharField(max_length=20, blank=True, db_index=True)
+    recipient_enc = models.BinaryField(null=True)
     body_enc = models.BinaryField(null=True)
-    wrapped_key = models.BinaryField()
-    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(null=True)
+    key_id = models.CharField(max_length=32, blank=True)  # the epoch of `wrapped_key`
+    wiped_at = models.DateTimeField(null=True, blank=True)
+    # Sent because the coachee was erased (the confirmation, the notices to recipients): if it
+    # finally fails, its content is wiped at once instead of after the failure period.
+    about_erased = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )

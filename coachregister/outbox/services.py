@@ -4,6 +4,18 @@ Sending is at-least-once towards the SMTP server and never twice in parallel: a 
 a message with a conditional UPDATE (only one claimant's UPDATE matches), sends it, and marks
 it sent. A failure schedules a retry with exponential backoff; after MAX_ATTEMPTS the
 message is marked failed and the administrator sees it on the dashboard.
+
+What stays (art. 6, 10): a sent message keeps its kind, the pseudonym it concerns and its sent
+time, and nothing that opens to a recipient; a failed one is wiped the same way after
+COACHREGISTER_OUTBOX_FAILED_DAYS (the failure stays visible). The keys are epoch keys
+(keys/keyring.py), so what a wipe leaves in database pages opens nothing after the epoch bound.
+
+Erasure (`messages_forget`): every unsent or failed message about the erased coachee is
+destroyed at once, except those the erasure itself sends (the confirmation to the coachee, the
+notices to the recipients of art. 8.4). Those go out and are wiped when sent, like any other
+message; if one cannot be delivered, its content is wiped at its final failure instead of
+after the failure period, because it holds the address of someone who is no longer in the
+register. The dashboard shows the failure, without the address.
 """
 
 from __future__ import annotations
@@ -20,7 +32,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from coachregister.lib import crypto
+from coachregister.keys import keyring
+from coachregister.lib import crypto, physical
 from coachregister.outbox.models import MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -30,24 +43,20 @@ CLAIM_SECONDS = 120
 BACKOFF_CAP = timedelta(hours=6)
 
 
-def _keys() -> list[crypto.MasterKey]:
-    from coachregister.coachees.vault import master_keys
-
-    return master_keys()
-
-
 def _purpose(message: OutboxMessage) -> str:
     return f"outbox:{message.kind}"
 
 
-def message_enqueue(*, kind: str, to: str, subject: str, body: str) -> OutboxMessage:
+def message_enqueue(
+    *, kind: str, to: str, subject: str, body: str, coachee_pseudonym: str = ""
+) -> OutboxMessage:
     """Store a mail for sending. Call inside the transaction of the action that causes it:
-    if the action rolls back, no mail goes out."""
-    master = _keys()[0]
+    if the action rolls back, no mail goes out. `coachee_pseudonym` names the coachee the
+    mail is about, so an erasure can find it."""
     key = crypto.new_data_key()
-    message = OutboxMessage(kind=kind, subject=subject, key_id=master.kid)
+    message = OutboxMessage(kind=kind, subject=subject, coachee_pseudonym=coachee_pseudonym)
     purpose = _purpose(message)
-    message.wrapped_key = crypto.wrap_key(key, master, purpose)
+    message.wrapped_key, message.key_id = keyring.wrap(key, purpose)
     message.recipient_enc = crypto.encrypt_text(key, to, f"{purpose}:to")
     message.body_enc = crypto.encrypt_text(key, body, f"{purpose}:body")
     message.save()
@@ -55,11 +64,16 @@ def message_enqueue(*, kind: str, to: str, subject: str, body: str) -> OutboxMes
 
 
 def open_message(message: OutboxMessage) -> tuple[str, str]:
+    if message.wrapped_key is None or message.recipient_enc is None:
+        raise crypto.DecryptionError("this message has been wiped")
     purpose = _purpose(message)
-    key = crypto.unwrap_key(message.wrapped_key, message.key_id, _keys(), purpose)
+    key = keyring.unwrap(message.wrapped_key, message.key_id, purpose)
     to = crypto.decrypt_text(key, message.recipient_enc, f"{purpose}:to")
     body = crypto.decrypt_text(key, message.body_enc or b"", f"{purpose}:body")
     return to, body
+
+
+_WIPED = {"recipient_enc": None, "body_enc": None, "wrapped_key": None, "key_id": ""}
 
 
 def worker_name() -> str:
@@ -110,6 +124,7 @@ def send_claimed(message: OutboxMessage, worker: str) -> bool:
     except Exception as exc:
         attempts = message.attempts + 1
         failed = attempts >= MAX_ATTEMPTS
+        wipe = failed and message.about_erased
         OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker).update(
             attempts=attempts,
             status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
@@ -117,6 +132,7 @@ def send_claimed(message: OutboxMessage, worker: str) -> bool:
             claimed_by="",
             claimed_until=None,
             last_error=type(exc).__name__[:100],
+            **({**_WIPED, "wiped_at": timezone.now()} if wipe else {}),
         )
         log.warning(
             "outbox message %s not sent (attempt %s): %s", message.pk, attempts, type(exc).__name__
@@ -128,8 +144,9 @@ def send_claimed(message: OutboxMessage, worker: str) -> bool:
         attempts=message.attempts + 1,
         claimed_by="",
         claimed_until=None,
-        body_enc=None,
         last_error="",
+        wiped_at=timezone.now(),
+        **_WIPED,
     )
     log.info("outbox message %s sent", message.pk)
     return True
@@ -138,27 +155,64 @@ def send_claimed(message: OutboxMessage, worker: str) -> bool:
 def send_due(worker: str | None = None, limit: int = 100) -> int:
     """Send what is due now; returns how many were sent."""
     worker = worker or worker_name()
-    sent = 0
+    sent = tried = 0
     for _ in range(limit):
         message = claim_next(worker)
         if message is None:
             break
+        tried += 1
         sent += send_claimed(message, worker)
+    if tried:
+        physical.checkpoint_quietly()  # the wiped recipients and bodies leave the SQLite WAL too
     return sent
 
 
-def rotate() -> int:
-    """Re-wrap unsent messages' keys under the current master key (keys rotate)."""
-    current = _keys()[0]
-    done = 0
-    for message in OutboxMessage.objects.exclude(key_id=current.kid).exclude(
-        status=MessageStatus.SENT
-    ):
-        purpose = _purpose(message)
+def failed_wipe() -> int:
+    """Wipe failed messages older than the failure period; the failure itself stays."""
+    cutoff = timezone.now() - timedelta(days=settings.COACHREGISTER_OUTBOX_FAILED_DAYS)
+    count = OutboxMessage.objects.filter(
+        status=MessageStatus.FAILED, wiped_at__isnull=True, next_attempt_at__lt=cutoff
+    ).update(wiped_at=timezone.now(), **_WIPED)
+    if count:
+        physical.checkpoint_quietly()
+    return count
+
+
+def messages_forget(coachee_pseudonym: str, keep: list[int]) -> int:
+    """Erasure (see the module docstring): destroy every unsent or failed message about the
+    coachee except `keep` (the erasure's own), and mark those as about an erased coachee.
+    Call inside the erasure's transaction."""
+    about = OutboxMessage.objects.filter(coachee_pseudonym=coachee_pseudonym)
+    about.filter(pk__in=keep).update(about_erased=True)
+    destroyed, _ = about.exclude(pk__in=keep).exclude(status=MessageStatus.SENT).delete()
+    about.exclude(pk__in=keep).update(**_WIPED)  # sent ones hold nothing; make sure
+    return destroyed
+
+
+def rekey(batch_size: int = 200) -> int:
+    """Move the keys of messages not yet wiped to the current epoch (the worker)."""
+    current = keyring.current_epoch().id
+    moved = 0
+    while True:
         with transaction.atomic():
-            plain = crypto.unwrap_key(message.wrapped_key, message.key_id, _keys(), purpose)
-            message.wrapped_key = crypto.wrap_key(plain, current, purpose)
-            message.key_id = current.kid
-            message.save(update_fields=["wrapped_key", "key_id"])
-        done += 1
-    return done
+            rows = list(
+                OutboxMessage.objects.select_for_update()
+                .filter(wrapped_key__isnull=False)
+                .exclude(key_id=current)[:batch_size]
+            )
+            for message in rows:
+                message.wrapped_key, message.key_id = keyring.rewrap(
+                    message.wrapped_key, message.key_id, _purpose(message)
+                )
+            OutboxMessage.objects.bulk_update(rows, ["wrapped_key", "key_id"])
+        moved += len(rows)
+        if len(rows) < batch_size:
+            return moved
+
+
+def epochs_in_use() -> set[str]:
+    return set(
+        OutboxMessage.objects.filter(wrapped_key__isnull=False)
+        .values_list("key_id", flat=True)
+        .distinct()
+    )

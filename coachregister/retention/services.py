@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -36,3 +38,24 @@ def paper_task_confirm(
             detail={"method": method},
         )
     return task
+
+
+# --- key epochs (art. 6, 10): what an erasure leaves in copies opens nothing after the bound --
+
+
+def epochs_maintain(now: datetime | None = None) -> dict[str, int]:
+    """The worker's key-epoch pass: start a new epoch when the interval has passed, move the
+    living coachees and unsent mail to the current epoch, and destroy epochs that nothing has
+    used for the backup age (keys/keyring.py). Each start and destruction is audited."""
+    from coachregister.coachees import vault
+    from coachregister.keys import keyring
+    from coachregister.outbox import services as outbox
+
+    started = keyring.epoch_start_if_due(now)
+    if started is not None:
+        event_record(action="keys.epoch.started", object_type="epoch", object_id=started.id)
+    moved = vault.rekey() + outbox.rekey()
+    destroyed = keyring.epochs_retire(vault.epochs_in_use() | outbox.epochs_in_use(), now)
+    for epoch_id in destroyed:
+        event_record(action="keys.epoch.destroyed", object_type="epoch", object_id=epoch_id)
+    return {"started": int(started is not None), "moved": moved, "destroyed": len(destroyed)}

@@ -9,6 +9,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coachregister.disclosures import sealed
+
+# The vault field name (bound into each ciphertext) of every sealed free text of a request.
+SEALED = {
+    "verification": "request_verification",
+    "extension_reasons": "request_extension_reasons",
+    "justification": "request_justification",
+    "other_form": "request_other_form",
+}
+
 
 class Kind(models.TextChoices):
     ACCESS = "access", _("access, with a copy")
@@ -50,13 +60,15 @@ class DataRequest(models.Model):
     coachee_pseudonym = models.CharField(max_length=20, db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("received by"), max_length=20, choices=Channel.choices)
-    # Art. 12(6): how identity was checked. No copy of an ID document is ever stored.
-    verification = models.CharField(_("how identity was checked"), max_length=200)
+    # Art. 12(6): how identity was checked. No copy of an ID document is ever stored. This and
+    # the other free texts below are sealed under the coachee's data key (art. 6): read them
+    # through the properties of the same name, write them with `disclosures.sealed.seal`.
+    verification_enc = models.BinaryField(null=True, blank=True)
     received_at = models.DateTimeField(_("received"))
     answer_due = models.DateField(_("answer due (regulation: four weeks)"))
     legal_due = models.DateField(_("legal ceiling (one month)"))
     extended_until = models.DateField(_("extended until"), null=True, blank=True)
-    extension_reasons = models.TextField(_("reasons for the extension"), blank=True)
+    extension_reasons_enc = models.BinaryField(null=True, blank=True)
     extension_told_at = models.DateTimeField(null=True, blank=True)
     changes_enc = models.BinaryField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -69,10 +81,8 @@ class DataRequest(models.Model):
     )
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     refusal_grounds = models.CharField(_("refusal grounds (art. 7.5)"), max_length=20, blank=True)
-    justification = models.TextField(_("reasons"), blank=True)
-    other_form = models.CharField(
-        _("answered in another form (art. 7.4)"), max_length=200, blank=True
-    )
+    justification_enc = models.BinaryField(null=True, blank=True)
+    other_form_enc = models.BinaryField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -98,6 +108,24 @@ class DataRequest(models.Model):
         if self.extended_until:
             return self.extended_until
         return min(self.answer_due, self.legal_due)
+
+    @property
+    def verification(self) -> str:
+        return sealed.unseal(self.coachee, SEALED["verification"], self.verification_enc)
+
+    @property
+    def extension_reasons(self) -> str:
+        return sealed.unseal(
+            self.coachee, SEALED["extension_reasons"], self.extension_reasons_enc
+        )
+
+    @property
+    def justification(self) -> str:
+        return sealed.unseal(self.coachee, SEALED["justification"], self.justification_enc)
+
+    @property
+    def other_form(self) -> str:
+        return sealed.unseal(self.coachee, SEALED["other_form"], self.other_form_enc)
 
     def days_left(self, today: date | None = None) -> int:
         return (self.due - (today or timezone.localdate())).days

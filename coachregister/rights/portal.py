@@ -31,7 +31,7 @@ SESSION_COACHEE = "coachregister_portal_coachee"
 
 
 def link_request(*, request: HttpRequest, email: str) -> None:
-    coachee = Coachee.objects.filter(email_index=vault.email_index(email)).first()
+    coachee = vault.with_email(email).first()
     token = tokens.new_token()
     if coachee is None:
         event_record(action="rights.portal.link_unknown", request=request, outcome=Outcome.DENIED)
@@ -51,7 +51,10 @@ def link_request(*, request: HttpRequest, email: str) -> None:
                 "rights/mail_portal_link.txt", {"contact": contact, "link": link, "minutes": 30}
             )
             subject = _("Your link to your data")
-        message_enqueue(kind="portal_link", to=contact.email, subject=subject, body=body)
+        message_enqueue(
+            kind="portal_link", to=contact.email, subject=subject, body=body,
+            coachee_pseudonym=coachee.pseudonym,
+        )
         event_record(
             action="rights.portal.link_sent",
             request=request,
@@ -136,12 +139,13 @@ def overview(coachee: Coachee) -> dict[str, object]:
                 "purpose": c.purpose,
                 "given": c.given,
                 "recipient": c.recipient.name if c.recipient else "",
+                "disclosure_purpose": c.disclosure_purpose,
                 "text": c.text,
                 "version": c.text_version,
                 "recorded": c.recorded_at.isoformat(),
                 "withdrawn": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
             }
-            for c in Consent.objects.filter(coachee=coachee).select_related("recipient")
+            for c in Consent.objects.filter(coachee=coachee).select_related("recipient", "coachee")
         ],
         "disclosures": [
             {
@@ -152,7 +156,9 @@ def overview(coachee: Coachee) -> dict[str, object]:
                 "legal_ground": d.legal_ground,
                 "date": d.disclosed_at.isoformat(),
             }
-            for d in Disclosure.objects.filter(coachee=coachee).select_related("recipient")
+            for d in Disclosure.objects.filter(coachee=coachee).select_related(
+                "recipient", "coachee"
+            )
         ],
         "requests": [
             {"kind": r.kind, "received": r.received_at.isoformat(), "decision": r.decision}

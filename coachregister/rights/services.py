@@ -21,9 +21,10 @@ from django.utils.translation import override
 from coachregister.audit.services import event_record
 from coachregister.coachees import vault
 from coachregister.coachees.models import Coachee
-from coachregister.lib import deadlines
-from coachregister.outbox.services import message_enqueue
-from coachregister.rights.models import Channel, DataRequest, Kind
+from coachregister.disclosures import sealed
+from coachregister.lib import deadlines, physical
+from coachregister.outbox.services import message_enqueue, messages_forget
+from coachregister.rights.models import SEALED, Channel, DataRequest, Kind
 from coachregister.trajectories.access import require_manager
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def request_register(
             coachee_pseudonym=coachee.pseudonym,
             kind=kind,
             channel=channel,
-            verification=verification.strip(),
+            verification_enc=sealed.seal(coachee, SEALED["verification"], verification),
             received_at=received_at,
             answer_due=deadlines.answer_due(received_at),
             legal_due=deadlines.legal_ceiling(received_at),
@@ -129,10 +130,12 @@ def request_extend(
         data_request.extended_until = deadlines.legal_ceiling(
             data_request.received_at, months=1 + months
         )
-        data_request.extension_reasons = reasons.strip()
+        data_request.extension_reasons_enc = sealed.seal(
+            coachee, SEALED["extension_reasons"], reasons
+        )
         data_request.extension_told_at = timezone.now()
         data_request.save(
-            update_fields=["extended_until", "extension_reasons", "extension_told_at"]
+            update_fields=["extended_until", "extension_reasons_enc", "extension_told_at"]
         )
         contact = vault.open_contact(coachee)
         with override("nl"):
@@ -144,7 +147,10 @@ def request_extend(
                 },
             )
             subject = _("Your request: more time needed")
-        message_enqueue(kind="rights_extension", to=contact.email, subject=subject, body=body)
+        message_enqueue(
+            kind="rights_extension", to=contact.email, subject=subject, body=body,
+            coachee_pseudonym=coachee.pseudonym,
+        )
         event_record(
             action="rights.request.extended",
             request=request,
@@ -218,9 +224,7 @@ def request_decide(
         else:
             granted_changes = {}
     new_email = (granted_changes or {}).get("email")
-    if new_email and Coachee.objects.filter(email_index=vault.email_index(new_email)).exclude(
-        pk=coachee.pk
-    ).exists():
+    if new_email and vault.with_email(new_email).exclude(pk=coachee.pk).exists():
         raise ValidationError(_("Another coachee is registered with this email address; "
                                 "resolve that first."))
     contact = vault.open_contact(coachee)
@@ -232,8 +236,10 @@ def request_decide(
         data_request.decided_at = timezone.now()
         data_request.decided_by = actor
         data_request.refusal_grounds = ",".join(grounds)
-        data_request.justification = justification.strip()
-        data_request.other_form = other_form.strip()
+        data_request.justification_enc = sealed.seal(
+            coachee, SEALED["justification"], justification
+        )
+        data_request.other_form_enc = sealed.seal(coachee, SEALED["other_form"], other_form)
         data_request.save()
         told = []
         carried = decision != Decision.REFUSED
@@ -282,7 +288,9 @@ def _rectify(coachee: Coachee, contact: vault.Contact, changes: dict[str, str]) 
     return new
 
 
-def _tell_recipients(coachee: Coachee, data_request: DataRequest) -> list[object]:
+def _tell_recipients(
+    coachee: Coachee, data_request: DataRequest, queued: list[int] | None = None
+) -> list[object]:
     """Art. 8.4: every recipient in the disclosure register gets a notice through the
     outbox, naming our reference for their earlier disclosure (no personal data re-sent)."""
     from coachregister.disclosures.models import Disclosure
@@ -303,9 +311,12 @@ def _tell_recipients(coachee: Coachee, data_request: DataRequest) -> list[object
                 {"recipient": recipient, "disclosures": items, "request": data_request},
             )
             subject = _("Change in personal data you received from us")
-        message_enqueue(
-            kind="rights_recipient_notice", to=recipient.email, subject=subject, body=body
+        message = message_enqueue(
+            kind="rights_recipient_notice", to=recipient.email, subject=subject, body=body,
+            coachee_pseudonym=coachee.pseudonym,
         )
+        if queued is not None:
+            queued.append(message.pk)
     return told
 
 
@@ -369,15 +380,21 @@ def _erase(
     """Crypto-shredding (art. 6, 10): the confirmation goes to the requester first (through
     the outbox, under its own key), then the data key is destroyed and the rows deleted. The
     audit events stay; they hold only pseudonyms."""
-    told = _tell_recipients(coachee, data_request)
+    queued: list[int] = []
+    told = _tell_recipients(coachee, data_request, queued)
     with override("nl"):
         body = render_to_string(
             "rights/mail_erasure_done.txt",
             {"contact": contact, "recipients": told, "request": data_request},
         )
         subject = _("Your data has been erased")
-    message_enqueue(kind="rights_erasure_done", to=contact.email, subject=subject, body=body)
+    confirmation = message_enqueue(
+        kind="rights_erasure_done", to=contact.email, subject=subject, body=body,
+        coachee_pseudonym=coachee.pseudonym,
+    )
     pseudonym = coachee.pseudonym
+    # Art. 6: nothing else in the outbox may open to the erased address (outbox docstring).
+    messages_forget(pseudonym, keep=[confirmation.pk, *queued])
     Coachee.objects.filter(pk=coachee.pk).update(
         wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"", phone_enc=b""
     )
@@ -388,6 +405,7 @@ def _erase(
     Letter.objects.filter(request__coachee=coachee).delete()
     DataRequest.objects.filter(coachee=coachee).update(changes_enc=None)
     coachee.delete()
+    physical.checkpoint()  # after the commit: the erased bytes leave the SQLite WAL as well
     event_record(
         action="rights.erasure.carried_out",
         request=request,
@@ -466,7 +484,8 @@ def restriction_lift(*, actor: User, request: HttpRequest | None, coachee: Coach
             body = render_to_string("rights/mail_restriction_lifted.txt", {"contact": contact})
             subject = _("The restriction of your data ends")
         message_enqueue(
-            kind="rights_restriction_lifted", to=contact.email, subject=subject, body=body
+            kind="rights_restriction_lifted", to=contact.email, subject=subject, body=body,
+            coachee_pseudonym=coachee.pseudonym,
         )
         coachee.restricted = False
         coachee.save(update_fields=["restricted"])

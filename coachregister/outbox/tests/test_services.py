@@ -15,6 +15,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from coachregister.keys import keyring
 from coachregister.lib import crypto
 from coachregister.outbox import services
 from coachregister.outbox.models import MessageStatus, OutboxMessage
@@ -230,14 +231,12 @@ def test_a_candidate_handled_meanwhile_is_not_claimed(
 
 
 @pytest.mark.article("6")
-def test_a_message_that_cannot_be_opened_does_not_block_the_outbox(
-    settings: Settings, inbox: Inbox
-) -> None:
-    """A message whose master key is gone (removed before `rotate`) is retried and finally
-    marked failed like any other failure; the worker does not crash on it and the mail behind
-    it still goes out."""
+def test_a_message_that_cannot_be_opened_does_not_block_the_outbox(inbox: Inbox) -> None:
+    """A message whose key is gone (its epoch destroyed) is retried and finally marked failed
+    like any other failure; the worker does not crash on it and the mail behind it still goes
+    out."""
     stuck = enqueue(to="stuck@praktijk.example")
-    settings.COACHREGISTER_MASTER_KEY = crypto.new_master_key("k2")
+    OutboxMessage.objects.filter(pk=stuck.pk).update(key_id="e-destroyed")
     enqueue()
 
     assert services.send_due() == 1
@@ -287,37 +286,35 @@ def test_concurrent_workers_send_each_message_exactly_once(inbox: Inbox) -> None
 
 
 @pytest.mark.article("6")
-def test_rotate_rewraps_unsent_messages_under_the_new_master_key(
-    settings: Settings, inbox: Inbox
+def test_unsent_messages_move_to_a_new_epoch_and_survive_a_master_rotation(
+    settings: Settings, inbox: Inbox, own_keys: object
 ) -> None:
     old = settings.COACHREGISTER_MASTER_KEY
     new = crypto.new_master_key("k2")
     pending = enqueue(to="pending@praktijk.example", body="wacht")
     failed = enqueue(to="failed@praktijk.example", body="mislukt")
     OutboxMessage.objects.filter(pk=failed.pk).update(status=MessageStatus.FAILED)
-    old_kid = pending.key_id
-    assert old_kid != "k2"
+    first_epoch = pending.key_id
+
+    later = timezone.now() + timedelta(days=settings.COACHREGISTER_EPOCH_DAYS)
+    assert keyring.epoch_start_if_due(later) is not None
+    assert services.rekey() == 2
+    assert services.rekey() == 0
+    assert services.epochs_in_use() == {keyring.current_epoch().id} != {first_epoch}
 
     settings.COACHREGISTER_MASTER_KEY = new  # without rotation the new key alone cannot open
     with pytest.raises(crypto.DecryptionError):
-        services.open_message(pending)
+        services.open_message(OutboxMessage.objects.get(pk=pending.pk))
 
     settings.COACHREGISTER_MASTER_KEY = f"{new},{old}"
-    assert services.rotate() == 2
-    assert services.rotate() == 0
-    for message, to, body in (
-        (pending, "pending@praktijk.example", "wacht"),
-        (failed, "failed@praktijk.example", "mislukt"),
-    ):
-        message.refresh_from_db()
-        assert message.key_id == "k2"
-        assert services.open_message(message) == (to, body)
-
+    keyring.rotate_master()  # the epoch keys are re-wrapped; no message key is touched
+    assert {epoch.master_kid for epoch in keyring.living_epochs()} == {"k2"}
     settings.COACHREGISTER_MASTER_KEY = new  # the old key retired
     for message, to, body in (
         (pending, "pending@praktijk.example", "wacht"),
         (failed, "failed@praktijk.example", "mislukt"),
     ):
+        message.refresh_from_db()
         assert services.open_message(message) == (to, body)
     assert services.send_due() == 1  # and the pending one is still sent
     [(recipients, received)] = inbox.parsed()

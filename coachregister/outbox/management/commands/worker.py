@@ -1,6 +1,9 @@
-"""`coachregister worker`: sends the outbox and the deadline reminders of requests.
+"""`coachregister worker`: sends the outbox and the deadline reminders of requests, and every
+few minutes keeps the keys (new epoch, re-keying, destroying expired epochs) and wipes failed
+mail after its period.
 
-Several workers may run at once, on one or more machines: each message is claimed by one.
+Several workers may run at once, on one or more machines: each message is claimed by one; the
+key directory is locked for each epoch change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from coachregister.outbox import services
+from coachregister.retention.services import epochs_maintain
 from coachregister.rights.services import remind_deadlines
+
+HOUSEKEEPING_SECONDS = 600
 
 
 class Command(BaseCommand):
@@ -33,8 +39,13 @@ class Command(BaseCommand):
         # Put the previous handlers back when done: run in-process (call_command), the
         # caller would otherwise no longer stop on SIGINT/SIGTERM.
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        housekept = 0.0
         try:
             while True:
+                if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS or options["once"]:
+                    epochs_maintain()
+                    services.failed_wipe()
+                    housekept = time.monotonic()
                 remind_deadlines()  # idempotent: each reminder is claimed once
                 sent = services.send_due(worker)
                 if options["once"]:
