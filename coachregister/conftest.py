@@ -171,3 +171,12 @@ def own_keys(settings: object, tmp_path: object, monkeypatch: pytest.MonkeyPatch
     settings.COACHREGISTER_KEY_DIR = path  # type: ignore[attr-defined]
     monkeypatch.setenv("COACHREGISTER_KEY_DIR", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_evidence(settings: object, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test its own evidence directory: anchors written for one test's database must
+    not stand against the next test's trail."""
+    path = tmp_path / "evidence"  # type: ignore[operator]
+    settings.COACHREGISTER_EVIDENCE_DIR = path  # type: ignore[attr-defined]
+    monkeypatch.setenv("COACHREGISTER_EVIDENCE_DIR", str(path))

@@ -13,8 +13,8 @@ class Outcome(models.TextChoices):
 
 
 class Event(models.Model):
-    """An audit event. `seq` is the position in the chain; `hash` covers this event and the
-    hash of the one before it (see chain.py). The database refuses UPDATE and DELETE."""
+    """An audit event. `seq` is the position in the chain; `hash` is the keyed link over this
+    event and the one before it (see chain.py). The database refuses UPDATE and DELETE."""
 
     seq = models.BigIntegerField(unique=True, editable=False)
     created_at = models.DateTimeField(editable=False, db_index=True)
@@ -33,6 +33,8 @@ class Event(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     detail = models.JSONField(default=dict, blank=True)
+    # The id of the chain key that links this event (chain.py); empty before the switch-over.
+    key_id = models.CharField(max_length=32, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

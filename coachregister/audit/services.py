@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from coachregister.audit import chain
 from coachregister.audit.models import Event, Outcome
+from coachregister.keys import keyring
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from coachregister.accounts.models import User
 
 _ADVISORY_LOCK_KEY = 0x636F616368  # "coach"
+CHAIN_KEY = "audit_chain"
 _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 # A cheap guard against personal data slipping into an event: no email addresses, no digit
 # runs of phone-number length (nine digits or more: a pseudonym has at most eight), only short
@@ -132,12 +134,13 @@ def _append(rows: list[dict[str, Any]]) -> list[Event]:
         last = Event.objects.order_by("-seq").values("seq", "hash").first()
         seq = last["seq"] if last else 0
         prev_hash = last["hash"] if last else chain.GENESIS
+        key_id, key = keyring.register_key(CHAIN_KEY)
         now = timezone.now()
         events = []
         for values in rows:
             seq += 1
-            values = {**values, "seq": seq, "created_at": now}
-            digest = chain.link(prev_hash, values)
+            values = {**values, "seq": seq, "created_at": now, "key_id": key_id}
+            digest = chain.link(prev_hash, values, key)
             events.append(Event(prev_hash=prev_hash, hash=digest, **values))
             prev_hash = digest
         if len(events) == 1:

@@ -65,3 +65,61 @@ def reinstall_after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
     install(connections[using])
+
+
+# --- checking the definitions, not only the names (`audit verify`) ---------------------------
+
+_POSTGRES_EXPECTED = {
+    "audit_event_no_change": "CREATE TRIGGER audit_event_no_change BEFORE DELETE OR UPDATE ON "
+    "audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()",
+    "audit_event_no_truncate": "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON "
+    "audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse()",
+}
+_POSTGRES_FUNCTION = (
+    "BEGIN RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501'; END;"
+)
+
+
+def _normal(sql: str) -> str:
+    return " ".join(sql.replace("IF NOT EXISTS ", "").replace("public.", "").split())
+
+
+def problems(connection: BaseDatabaseWrapper) -> list[str]:
+    """What is wrong with the append-only triggers: missing, changed, disabled or joined by
+    another trigger. Someone who can drop a trigger can also replace it with one that does
+    nothing under the same name; comparing the definitions shows that too."""
+    found: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [TABLE],
+            )
+            found = {name: _normal(sql) for name, sql in cursor.fetchall()}
+            expected = {
+                statement.split()[5]: _normal(statement) for statement in _SQLITE_INSTALL
+            }
+        else:
+            cursor.execute(
+                "SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [TABLE],
+            )
+            rows = cursor.fetchall()
+            found = {name: _normal(sql) for name, _enabled, sql in rows}
+            expected = dict(_POSTGRES_EXPECTED)
+            disabled = [name for name, enabled, _sql in rows if enabled not in ("O", "A")]
+            cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_event_refuse'")
+            bodies = [_normal(body) for (body,) in cursor.fetchall()]
+    issues = [f"trigger {name} is missing" for name in sorted(set(expected) - set(found))]
+    issues += [f"trigger {name} is not ours" for name in sorted(set(found) - set(expected))]
+    issues += [
+        f"trigger {name} has been changed"
+        for name in sorted(set(found) & set(expected))
+        if found[name] != expected[name]
+    ]
+    if connection.vendor == "postgresql":
+        issues += [f"trigger {name} is disabled" for name in sorted(disabled)]
+        if bodies != [_POSTGRES_FUNCTION]:
+            issues.append("the function audit_event_refuse has been changed")
+    return issues

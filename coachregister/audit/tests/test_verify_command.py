@@ -40,7 +40,7 @@ def verify() -> str:
 
 
 def test_intact_chain_is_ok(trail: list[Event]) -> None:
-    assert verify().strip() == "OK: 6 events, chain intact."
+    assert verify().startswith("OK: 6 events, chain intact.\n")
 
 
 def change_field(trail: list[Event]) -> None:
@@ -89,7 +89,7 @@ def insert_event(trail: list[Event]) -> None:
     (delete_event, 3),
     (delete_and_renumber, 3),
     (swap_events, 3),
-    (insert_event, 4),
+    (insert_event, 3),  # a forged event has no valid keyed link
 ])
 def test_tampering_is_found_at_the_right_event(
     trail: list[Event], tamper: Callable[[list[Event]], None], broken_at: int

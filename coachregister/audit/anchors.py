@@ -1,0 +1,200 @@
+"""Signed anchors of the audit trail, kept outside the database (art. 6).
+
+A hash chain shows a changed or removed event in its middle, but a cut tail leaves a shorter
+chain that is perfectly valid. So the head is written down elsewhere: `anchor()` appends a
+checkpoint (sequence, head hash, time) signed with the evidence key (an HMAC under a register
+key, keys/keyring.py) to `anchors.jsonl` in the evidence directory. `audit verify` then
+requires every anchored checkpoint to still be in the chain with the same hash; a missing
+tail shows as "truncated after sequence N".
+
+The evidence directory belongs on other storage than the database, or is copied off the host
+with the backups (README): someone who can rewrite the database must not also be able to
+rewrite this file. One process writes it at a time (a file lock): the worker, at least hourly
+and right after every erasure, or `coachregister audit anchor`. Once a day the worker mails
+the owners the latest anchor's fingerprint, so a cut cannot stay unseen for more than a day
+even if the file is lost with the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+EVIDENCE_KEY = "evidence"
+ANCHOR_FILE = "anchors.jsonl"
+EVERY = timedelta(hours=1)
+ERASURE_ACTIONS = ("rights.erasure.carried_out",)
+
+
+class EvidenceError(ValueError):
+    """The evidence file is malformed or a record's signature does not match."""
+
+
+def evidence_dir() -> Path:
+    path = Path(settings.COACHREGISTER_EVIDENCE_DIR)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def _writer() -> Iterator[None]:
+    with open(evidence_dir() / "anchors.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _canonical(record: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in record.items() if k != "mac"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def _mac(record: dict[str, Any], key: bytes) -> str:
+    return hmac.new(key, _canonical(record), hashlib.sha256).hexdigest()
+
+
+def _sign(record: dict[str, Any]) -> dict[str, Any]:
+    from coachregister.keys import keyring
+
+    key_id, key = keyring.register_key(EVIDENCE_KEY)
+    record = {**record, "key_id": key_id}
+    return {**record, "mac": _mac(record, key)}
+
+
+def read_records() -> list[dict[str, Any]]:
+    """Every record of the evidence file, each signature checked."""
+    from coachregister.keys import keyring
+    from coachregister.lib.crypto import DecryptionError
+
+    path = evidence_dir() / ANCHOR_FILE
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text(encoding="ascii").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            key = keyring.register_key_by_id(record["key_id"])
+        except (ValueError, KeyError, TypeError, DecryptionError):
+            raise EvidenceError(f"line {number} of the anchors cannot be read") from None
+        if not hmac.compare_digest(str(record.get("mac", "")), _mac(record, key)):
+            raise EvidenceError(f"line {number} of the anchors is not signed by this register")
+        records.append(record)
+    return records
+
+
+def _append(record: dict[str, Any]) -> dict[str, Any]:
+    signed = _sign(record)
+    line = json.dumps(signed, sort_keys=True, separators=(",", ":")) + "\n"
+    fd = os.open(evidence_dir() / ANCHOR_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line.encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return signed
+
+
+def anchors(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if r.get("type") == "anchor"]
+
+
+def fingerprint(record: dict[str, Any]) -> str:
+    """A short, readable form of an anchor for the owners' daily mail."""
+    digest = hashlib.sha256(f"{record['seq']}:{record['hash']}".encode("ascii")).hexdigest()
+    return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def _head() -> tuple[int, str] | None:
+    from coachregister.audit.models import Event
+
+    last = Event.objects.order_by("-seq").values_list("seq", "hash").first()
+    return (last[0], last[1]) if last else None
+
+
+def anchor(now: datetime | None = None) -> dict[str, Any] | None:
+    """Append a checkpoint of the current head unless the last one already covers it."""
+    from coachregister.audit.models import Event
+
+    now = now or timezone.now()
+    with _writer():
+        head = _head()
+        existing = anchors(read_records())
+        if head is None or (existing and existing[-1]["seq"] >= head[0]):
+            return None
+        record: dict[str, Any] = {
+            "type": "anchor", "seq": head[0], "hash": head[1], "time": now.isoformat(),
+        }
+        if not existing:  # the switch-over to keyed links, recorded once
+            first = (
+                Event.objects.exclude(key_id="").order_by("seq").values_list("seq", flat=True)
+            ).first()
+            record["keyed_from"] = first if first is not None else head[0] + 1
+        return _append(record)
+
+
+def worker_tick(
+    now: datetime | None = None, *, send: Callable[..., object] | None = None
+) -> dict[str, Any] | None:
+    """The worker's pass: anchor when an hour has gone by or an erasure happened since the
+    last anchor; then, with `send` (the outbox's enqueue, passed in so the audit app does not
+    import the outbox), the daily digest to the owners. Returns the anchor written, if any."""
+    from coachregister.audit.models import Event
+
+    now = now or timezone.now()
+    records = read_records()
+    last = anchors(records)[-1] if anchors(records) else None
+    head = _head()
+    written = None
+    if head is not None and (last is None or head[0] > last["seq"]):
+        erased_since = Event.objects.filter(
+            seq__gt=last["seq"] if last else 0, action__in=ERASURE_ACTIONS
+        ).exists()
+        if last is None or erased_since or now - datetime.fromisoformat(last["time"]) >= EVERY:
+            written = anchor(now)
+    if send is not None:
+        _digest(now, send)
+    return written
+
+
+def _digest(now: datetime, send: Callable[..., object]) -> None:
+    """Once a Dutch day: the owners get the latest anchor's fingerprint (no personal data)."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+    from django.utils.translation import override
+
+    today = timezone.localdate(now).isoformat()
+    with _writer():
+        records = read_records()
+        if any(r.get("type") == "digest" and r.get("date") == today for r in records):
+            return
+        found = anchors(records)
+        if not found:
+            return
+        latest = found[-1]
+        owners = get_user_model().objects.filter(role="owner", is_active=True)
+        with override("nl"):
+            subject = _("Audit trail: today's checkpoint")
+            body = _(
+                "The audit trail's latest signed checkpoint is sequence %(seq)d, fingerprint "
+                "%(fingerprint)s.\n\nKeep this mail. If `coachregister audit verify` ever "
+                "reports fewer events than this, the trail has been cut."
+            ) % {"seq": latest["seq"], "fingerprint": fingerprint(latest)}
+        for owner in owners:
+            if owner.email:
+                send(kind="audit_digest", to=owner.email, subject=subject, body=body)
+        _append({"type": "digest", "date": today, "seq": latest["seq"]})
