@@ -41,5 +41,5 @@ unset DATABASE_URL
 echo
 echo "coachregister is running at http://127.0.0.1:${PORT}/  (Ctrl+C stops it)"
 echo
-exec .venv/bin/gunicorn coachregister.wsgi:application \
-  --bind "127.0.0.1:${PORT}" --workers 2 --error-logfile -
+exec .venv/bin/gunicorn -c python:coachregister.gunicorn_conf \
+  --bind "127.0.0.1:${PORT}" coachregister.wsgi:application

@@ -36,6 +36,60 @@ class TokenForm(forms.Form):
         return "".join(self.cleaned_data["token"].split())
 
 
+class LockedLoginForm(LoginForm):
+    """Sign-in while the account is locked (art. 12.2): the password and the code in one form,
+    so that one answer covers every wrong part. From the office the code is not needed."""
+
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        required=False,
+        help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())
+
+
+class ReauthForm(forms.Form):
+    """"Confirm it is you" before a sensitive action: the password, or the code of the
+    second factor where the user has one; both while the account is locked."""
+
+    password = forms.CharField(
+        label=_("Your password"), strip=False, required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    token = forms.CharField(
+        label=_("Or the code from your authenticator app"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, has_second_factor: bool, locked: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locked = locked and has_second_factor
+        if not has_second_factor:
+            del self.fields["token"]
+        elif self.locked:
+            self.fields["token"].label = _("The code from your authenticator app")
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data.get("token", "").split())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password, token = data.get("password"), data.get("token")
+        if self.locked and not (password and token):
+            raise forms.ValidationError(
+                _("After several failed attempts, give both your password and the code.")
+            )
+        if not password and not token:
+            raise forms.ValidationError(_("Give your password to confirm."))
+        return data
+
+
 class ConfidentialityForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     accept = forms.BooleanField(
@@ -69,3 +123,37 @@ class UserForm(forms.ModelForm):
             if not data.get("contract_end"):
                 self.add_error("contract_end", _("A third party needs a contract end date."))
         return data
+
+
+class _TrajectoryIds(forms.ModelMultipleChoiceField):
+    """Ids only: anything but a short run of digits (text, NUL bytes, a number too large for
+    the database) is refused before it reaches a query."""
+
+    def clean(self, value: Any) -> Any:
+        for item in value or []:
+            if not (isinstance(item, str) and item.isascii() and item.isdigit() and len(item) < 19):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value"
+                )
+        return super().clean(value)
+
+
+class ScopeForm(forms.Form):
+    """The trajectories in a third party's contract scope (art. 5.3). A value that is not a
+    trajectory is a form error, and the scope stays as it was."""
+
+    trajectories = _TrajectoryIds(
+        queryset=None,
+        required=False,
+        error_messages={
+            "invalid_choice": _("Choose trajectories from the list."),
+            "invalid_pk_value": _("Choose trajectories from the list."),
+            "invalid_list": _("Choose trajectories from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from coachregister.trajectories.models import Trajectory
+
+        super().__init__(*args, **kwargs)
+        self.fields["trajectories"].queryset = Trajectory.objects.all()

@@ -25,9 +25,14 @@ def _trusted_proxies() -> list[net.IPNetwork]:
 
 
 def client_address(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
-    """The client's address as a string (also used by django-axes)."""
-    address = getattr(request, "client_ip", None)
-    if address is None:
+    """The client's address as a string, also for django-axes (`AXES_CLIENT_IP_CALLABLE`).
+
+    None when the address is unknown (a broken X-Forwarded-For chain from a trusted proxy):
+    axes then files the attempt without an address and counts all such attempts together,
+    apart from every well-formed client and from the proxy's own address (lib/net.py)."""
+    if hasattr(request, "client_ip"):
+        address = request.client_ip  # type: ignore[attr-defined]
+    else:
         address = net.client_address(
             request.META.get("REMOTE_ADDR"),
             request.META.get("HTTP_X_FORWARDED_FOR"),
@@ -37,8 +42,9 @@ def client_address(request: HttpRequest, *args: Any, **kwargs: Any) -> str | Non
 
 
 class ClientAddressMiddleware:
-    """Sets `request.client_ip`. Forwarding headers from an untrusted peer are removed, so
-    neither our code nor Django (SECURE_PROXY_SSL_HEADER) can be fooled by them."""
+    """Sets `request.client_ip` (None when unknown, see lib/net.py). Forwarding headers from an
+    untrusted peer are removed, so neither our code nor Django (SECURE_PROXY_SSL_HEADER) can
+    be fooled by them."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

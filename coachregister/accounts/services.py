@@ -50,6 +50,19 @@ class LoginFailure:
     LOCKED_OUT = "locked_out"
     NO_SECOND_FACTOR = "second_factor_missing"
     BAD_SECOND_FACTOR = "bad_second_factor"
+    # The failure that reached the limit for the account (not for the address).
+    ACCOUNT_LOCKED = "account_locked"
+    # While the account is locked: the password and code together were not right.
+    LOCKED_WRONG_PROOF = "locked_wrong_proof"
+
+
+class ProofPart:
+    """Which part of a sign-in or confirmation was wrong; only in the audit trail, which the
+    one trying cannot read (a right password with a wrong code means the password is known)."""
+
+    PASSWORD = "password"  # noqa: S105 (the name of a part, not a password)
+    SECOND_FACTOR = "second_factor"
+    SECOND_FACTOR_MISSING = "second_factor_missing"
 
 
 def generate_password() -> str:
@@ -277,6 +290,20 @@ def user_change_password(*, request: HttpRequest, user: User, new_password: str)
     update_session_auth_hash(request, user)
 
 
+def user_self_service_refused(*, request: HttpRequest) -> None:
+    """A manager tried to change their own account through user management (art. 12.2: the
+    account page, with the current password, is the way)."""
+    with transaction.atomic():
+        event_record(
+            action="accounts.access.denied",
+            request=request,
+            outcome=Outcome.DENIED,
+            object_type=USER,
+            object_id=str(request.user.pk),
+            detail={"reason": "self_service"},
+        )
+
+
 def user_sign_out_everywhere(*, actor: User, request: HttpRequest | None, user: User) -> None:
     if actor.pk != user.pk and user.role not in access.assignable_roles(actor):
         raise PermissionDenied(_("You may not change this account."))
@@ -294,36 +321,100 @@ def user_sign_out_everywhere(*, actor: User, request: HttpRequest | None, user: 
 # --- signing in and out --------------------------------------------------------------------
 
 
-def login_failed(*, request: HttpRequest, user: User | None, reason: str) -> None:
+def login_failed(
+    *, request: HttpRequest, user: User | None, reason: str, part: str = ""
+) -> None:
     """A refused sign-in. The typed username is not recorded (it may be anything, even a
     coachee's email address typed into the wrong box); the account is, when it exists."""
+    detail = {"reason": reason}
+    if part:
+        detail["part"] = part
     with transaction.atomic():
         event_record(
             action="accounts.login.locked_out"
-            if reason == LoginFailure.LOCKED_OUT
+            if reason in (LoginFailure.LOCKED_OUT, LoginFailure.ACCOUNT_LOCKED)
             else "accounts.login.failed",
             request=request,
             actor=user,
             outcome=Outcome.DENIED,
             object_type=USER if user else "",
             object_id=str(user.pk) if user else "",
-            detail={"reason": reason},
+            detail=detail,
         )
 
 
-def login_complete(*, request: HttpRequest, user: User, device: Device | None) -> None:
+def login_attempt_count_failure(*, request: HttpRequest, username: str) -> None:
+    """Count a failure that `authenticate` did not see (a right password with a wrong code, a
+    wrong confirmation code) towards the account's and the address's lockout (art. 12.2), the
+    same way django-axes counts a wrong password."""
+    from django.contrib.auth.signals import user_login_failed
+
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+
+
+def login_complete(
+    *, request: HttpRequest, user: User, device: Device | None, account_locked: bool = False
+) -> None:
+    """Sign in. The account's failure count starts again (a right password, with the code
+    where one is needed, ends a lock), and the sign-in counts as a fresh confirmation for
+    sensitive actions (accounts/reauth.py)."""
+    from axes.models import AccessAttempt
+
+    from coachregister.accounts import reauth
+
+    detail: dict[str, object] = {"second_factor": device is not None}
+    if account_locked:
+        detail["account_locked"] = True
     with transaction.atomic():
         django_login(request, user, backend="coachregister.accounts.backends.StaffBackend")
         if device is not None:
             otp_login(request, device)
         request.session[SESSION_LOGIN_AT] = time.time()
+        reauth.mark(request)
+        AccessAttempt.objects.filter(username__iexact=user.get_username()).delete()
         event_record(
             action="accounts.login.succeeded",
             request=request,
             actor=user,
             object_type=USER,
             object_id=str(user.pk),
-            detail={"second_factor": device is not None},
+            detail=detail,
+        )
+
+
+def reauth_confirmed(*, request: HttpRequest, method: str) -> None:
+    """The signed-in user proved again who they are (art. 12.2): sensitive actions are open
+    for the next few minutes."""
+    from coachregister.accounts import reauth
+
+    with transaction.atomic():
+        reauth.mark(request)
+        event_record(
+            action="accounts.reauth.succeeded",
+            request=request,
+            object_type=USER,
+            object_id=str(request.user.pk),
+            detail={"method": method},
+        )
+
+
+def reauth_failed(*, request: HttpRequest, part: str, account_locked: bool) -> None:
+    """A wrong confirmation: audited, and counted towards the account's lockout like a wrong
+    sign-in, so an open session cannot be used to guess the password (art. 12.2)."""
+    from coachregister.accounts import reauth
+
+    detail: dict[str, object] = {"part": part}
+    if account_locked:
+        detail["account_locked"] = True
+    with transaction.atomic():
+        reauth.forget(request)
+        event_record(
+            action="accounts.reauth.failed",
+            request=request,
+            outcome=Outcome.DENIED,
+            object_type=USER,
+            object_id=str(request.user.pk),
+            detail=detail,
         )
 
 

@@ -15,7 +15,10 @@ from coachregister.accounts.models import ThrottleBucket
 
 
 def _key(scope: str, request: HttpRequest) -> str:
-    ident = f"{settings.SECRET_KEY}:{scope}:{getattr(request, 'client_ip', '')}"
+    # An unknown client address (a broken forwarding chain, lib/net.py) counts in one shared
+    # "unknown" bucket: never in the proxy's, never in a well-formed client's.
+    address = getattr(request, "client_ip", None)
+    ident = f"{settings.SECRET_KEY}:{scope}:{address if address is not None else 'unknown'}"
     return hashlib.sha256(ident.encode()).hexdigest()
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("account/two-step/", views.two_factor_enrol, name="two_factor_enrol"),
     path("account/backup-codes/", views.backup_codes, name="backup_codes"),
     path("account/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("account/confirm/", views.reauth_view, name="reauth"),
     path("confidentiality/", views.confidentiality, name="confidentiality"),
     path("confidentiality/publish/", views.statement_publish, name="statement_publish"),
     path("users/", views.user_list, name="user_list"),

@@ -13,13 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import match_token
 
-from coachregister.accounts import policy, services, twofactor
+from coachregister.accounts import policy, reauth, services, twofactor
 from coachregister.accounts.access import (
     REGISTER_ROLES,
     assignable_roles,
@@ -28,8 +29,16 @@ from coachregister.accounts.access import (
     public,
     roles_required,
 )
-from coachregister.accounts.forms import ConfidentialityForm, LoginForm, TokenForm, UserForm
-from coachregister.accounts.models import ConfidentialityStatement, User
+from coachregister.accounts.forms import (
+    ConfidentialityForm,
+    LockedLoginForm,
+    LoginForm,
+    ReauthForm,
+    ScopeForm,
+    TokenForm,
+    UserForm,
+)
+from coachregister.accounts.models import ConfidentialityStatement, Role, User
 
 PENDING_USER = "coachregister_pending_user"
 PENDING_AT = "coachregister_pending_at"
@@ -50,24 +59,33 @@ def _known_user(username: str) -> User | None:
 
 
 @public
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "token")
 def login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if request.method == "POST":
+        typed = str(request.POST.get("username", "")).strip()
+        # A NUL byte is no username (the form refuses it; PostgreSQL would refuse the query).
+        if typed and "\x00" not in typed and policy.account_locked(typed):
+            return _login_while_locked(request)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
             locked = getattr(request, "axes_locked_out", False)
+            account_now_locked = not locked and policy.account_locked(username)
             services.login_failed(
                 request=request,
                 user=_known_user(username),
                 reason=services.LoginFailure.LOCKED_OUT if locked
+                else services.LoginFailure.ACCOUNT_LOCKED if account_now_locked
                 else services.LoginFailure.BAD_CREDENTIALS,
             )
             if locked:
                 return locked_out(request)
+            if account_now_locked:
+                return _locked_answer(request, username)
             form.add_error(None, _("The username or password is not correct."))
         elif policy.second_factor_required(request):
             if not twofactor.has_second_factor(user):
@@ -84,6 +102,62 @@ def login(request: HttpRequest) -> HttpResponse:
             services.login_complete(request=request, user=user, device=None)
             return redirect(_safe_next(request, request.GET.get("next")))
     return render(request, "accounts/login.html", {"form": form})
+
+
+def _locked_answer(request: HttpRequest, username: str) -> HttpResponse:
+    """The one answer for every refused sign-in to a locked account: wrong password, wrong
+    code, both, no second factor, or no such account. A fresh form (nothing typed is echoed
+    back), the same template, status and message, so the answer says nothing about which
+    part was right (art. 12.2)."""
+    form = LockedLoginForm(initial={"username": username})
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request, "accounts/login.html", {"form": form, "locked": True, "minutes": minutes},
+        status=429,
+    )
+
+
+def _login_while_locked(request: HttpRequest) -> HttpResponse:
+    """Art. 12.2: a locked account is not closed to its owner. From the office, where a
+    password suffices, the right password signs in; elsewhere the password and the code
+    together. Anything else gets `_locked_answer` and counts as one more failure, so a wrong
+    pair never resets the count and guessing stays limited per address (django-axes)."""
+    form = LockedLoginForm(request.POST)
+    if not form.is_valid():
+        return _locked_answer(request, str(request.POST.get("username", "")).strip()[:150])
+    username = form.cleaned_data["username"]
+    token = form.cleaned_data["token"]
+    user = authenticate(request, username=username, password=form.cleaned_data["password"])
+    if getattr(request, "axes_locked_out", False):  # this address is locked: as before
+        services.login_failed(
+            request=request, user=_known_user(username), reason=services.LoginFailure.LOCKED_OUT
+        )
+        return locked_out(request)
+    next_url = _safe_next(request, request.GET.get("next"))
+    if user is None:
+        part = services.ProofPart.PASSWORD  # authenticate() has counted this failure
+    elif not policy.second_factor_required(request):
+        services.login_complete(request=request, user=user, device=None, account_locked=True)
+        return redirect(next_url)
+    else:
+        # Only with the right password is the code looked at, so a stranger can neither
+        # spend a backup code nor slow down the user's device by guessing.
+        device = match_token(user, token) if token and twofactor.has_second_factor(user) else None
+        if device is not None:
+            services.login_complete(
+                request=request, user=user, device=device, account_locked=True
+            )
+            return redirect(next_url)
+        part = (
+            services.ProofPart.SECOND_FACTOR if twofactor.has_second_factor(user)
+            else services.ProofPart.SECOND_FACTOR_MISSING
+        )
+        services.login_attempt_count_failure(request=request, username=username)
+    services.login_failed(
+        request=request, user=_known_user(username),
+        reason=services.LoginFailure.LOCKED_WRONG_PROOF, part=part,
+    )
+    return _locked_answer(request, username)
 
 
 @public
@@ -145,7 +219,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if user.runs_register else 0,
         "requests": open_requests() if user.runs_register else [],
     }
+    if user.role == Role.OWNER:
+        context["keys"] = _key_state()
     return render(request, "accounts/dashboard.html", context)
+
+
+def _key_state() -> dict[str, object]:
+    """Art. 6, 8.3: the erasure bound and the oldest epoch key still alive, for the owner. An
+    oldest epoch older than the bound means the worker is not destroying keys."""
+    from coachregister.keys import keyring
+
+    epochs = keyring.living_epochs()
+    bound = keyring.erasure_bound_days()
+    oldest = epochs[0] if epochs else None
+    age = (timezone.now() - oldest.created_at).days if oldest else 0
+    return {"bound": bound, "oldest": oldest, "age": age, "overdue": age > bound}
 
 
 @before_gate
@@ -256,6 +344,11 @@ def user_new(request: HttpRequest) -> HttpResponse:
     form = UserForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if (  # giving power over accounts: confirm first
+            data["role"] in REGISTER_ROLES
+            and (confirm := reauth.required(request, next_url=request.path)) is not None
+        ):
+            return confirm
         try:
             user, password = services.user_create(
                 actor=request.user, request=request, **data
@@ -278,14 +371,35 @@ def _managed_user(request: HttpRequest, pk: int) -> User | None:
     return user
 
 
+def _self_service_refused(request: HttpRequest) -> HttpResponse:
+    """Art. 12.2: one's own password, second factor and sessions are managed on the account
+    page, which asks for the current password. Through user management an open session would
+    be enough to give oneself a new password and see it: whoever finds an owner's unlocked
+    screen would own the account."""
+    services.user_self_service_refused(request=request)
+    messages.error(
+        request,
+        _("You manage your own account on the “My account” page, not through user management."),
+    )
+    return redirect("accounts:account")
+
+
 @roles_required(*REGISTER_ROLES)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _managed_user(request, pk)
     if user is None:
         return deny(request, object_type=services.USER, object_id=str(pk))
+    if user.pk == request.user.pk:
+        return _self_service_refused(request)
+    role_before = user.role  # the form writes the posted values onto `user` while validating
     form = UserForm(request.POST or None, instance=user, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        if (
+            data["role"] != role_before
+            and (confirm := reauth.required(request, next_url=request.path)) is not None
+        ):
+            return confirm
         try:
             services.user_update(actor=request.user, request=request, user=user, **data)
         except ValidationError as exc:
@@ -310,12 +424,25 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Art. 12.2: these ask for a fresh confirmation (accounts/reauth.py); a role change in
+# `user_edit` and a new owner or administrator in `user_new` do too.
+# Removing the second factor is as sensitive as a password reset: the two together are a
+# take-over of the account.
+SENSITIVE_USER_ACTIONS = frozenset({"reset-password", "deactivate", "reset-two-factor"})
+
+
 @roles_required(*REGISTER_ROLES)
 @require_POST
 def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _managed_user(request, pk)
     if user is None:
         return deny(request, object_type=services.USER, object_id=str(pk))
+    if user.pk == request.user.pk:
+        return _self_service_refused(request)
+    if action in SENSITIVE_USER_ACTIONS:
+        back = reverse("accounts:user_edit", args=[user.pk])
+        if (confirm := reauth.required(request, next_url=back)) is not None:
+            return confirm
     try:
         if action == "deactivate":
             services.user_set_active(actor=request.user, request=request, user=user, active=False)
@@ -333,13 +460,17 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("Two-step verification has been removed. The user sets "
                                         "it up again from the office."))
         elif action == "scope":
-            from coachregister.trajectories.models import Trajectory
-
-            chosen = list(Trajectory.objects.filter(pk__in=request.POST.getlist("trajectories")))
-            services.third_party_scope_set(
-                actor=request.user, request=request, user=user, trajectories=chosen
-            )
-            messages.success(request, _("The scope has been saved."))
+            form = ScopeForm(request.POST)
+            if form.is_valid():
+                services.third_party_scope_set(
+                    actor=request.user, request=request, user=user,
+                    trajectories=list(form.cleaned_data["trajectories"]),
+                )
+                messages.success(request, _("The scope has been saved."))
+            else:
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
         elif action == "sign-out-everywhere":
             services.user_sign_out_everywhere(actor=request.user, request=request, user=user)
             messages.success(request, _("The user has been signed out on every device."))
@@ -351,9 +482,14 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("accounts:user_edit", pk=user.pk)
 
 
+@before_gate  # the gate page offers the first publication to an owner
 @roles_required("owner")
 @require_POST
 def statement_publish(request: HttpRequest) -> HttpResponse:
+    """Everyone accepts a new version again: a confirmed owner only (art. 4.1f, 12.2)."""
+    back = reverse("accounts:confidentiality")
+    if (confirm := reauth.required(request, next_url=back)) is not None:
+        return confirm
     statement = services.statement_publish(actor=request.user, request=request)
     messages.success(
         request,
@@ -361,3 +497,38 @@ def statement_publish(request: HttpRequest) -> HttpResponse:
         % {"version": statement.version},
     )
     return redirect("accounts:confidentiality")
+
+
+@before_gate
+@sensitive_post_parameters("password", "token")
+def reauth_view(request: HttpRequest) -> HttpResponse:
+    """"Confirm it is you" (art. 12.2): the password, or the second-factor code, before a
+    sensitive action. Every failure is audited and counts towards the account's lockout; while
+    the account is locked, a user with a second factor gives both."""
+    user = request.user
+    has_factor = twofactor.has_second_factor(user)
+    locked = reauth.account_locked(request)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = ReauthForm(request.POST or None, has_second_factor=has_factor, locked=locked)
+    failed = False
+    if request.method == "POST" and form.is_valid():
+        proof = reauth.check(
+            request,
+            password=form.cleaned_data.get("password", ""),
+            token=form.cleaned_data.get("token", ""),
+            locked=locked,
+        )
+        if proof.method:
+            services.reauth_confirmed(request=request, method=proof.method)
+            return redirect(next_url)
+        if not proof.counted:
+            services.login_attempt_count_failure(request=request, username=user.get_username())
+        services.reauth_failed(request=request, part=proof.part, account_locked=locked)
+        form = ReauthForm(has_second_factor=has_factor, locked=locked)  # nothing echoed
+        failed = True
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"form": form, "next": next_url, "failed": failed, "has_second_factor": has_factor,
+         "minutes": settings.REAUTH_MINUTES},
+    )

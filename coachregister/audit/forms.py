@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coachregister.accounts.models import User
@@ -27,7 +31,36 @@ class EventFilterForm(forms.Form):
     date_until = forms.DateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
+
+    def _clean_day(self, name: str) -> date | None:
+        """A date the filter cannot turn into a moment (0001-01-01 is before UTC's first day in
+        Amsterdam, the day after 9999-12-31 does not exist) is a form error, not a server
+        error (art. 6: a crafted address must not break the register)."""
+        day = self.cleaned_data.get(name)
+        if day is None:
+            return None
+        try:
+            for moment in (day_start(day), day_start(day + timedelta(days=1))):
+                moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                self.fields[name].error_messages["invalid"], code="invalid"
+            ) from None
+        return day
+
+    def clean_date_from(self) -> date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_until(self) -> date | None:
+        return self._clean_day("date_until")
+
+
+def day_start(day: date) -> datetime:
+    """The start of a day in the practice's time zone, as an aware moment."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class EngagementForm(forms.Form):
@@ -41,3 +74,23 @@ class EngagementForm(forms.Form):
         label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     sample_size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=500, initial=10)
+
+    def _clean_moment(self, name: str) -> datetime | None:
+        """A moment that has no UTC equivalent (0001-01-01 in Amsterdam) cannot be stored: a
+        form error, not a server error (art. 6)."""
+        moment = self.cleaned_data.get(name)
+        if moment is None:
+            return None
+        try:
+            moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                self.fields[name].error_messages["invalid"], code="invalid"
+            ) from None
+        return moment
+
+    def clean_window_from(self) -> datetime | None:
+        return self._clean_moment("window_from")
+
+    def clean_window_until(self) -> datetime | None:
+        return self._clean_moment("window_until")

@@ -137,7 +137,12 @@ def _tell_coach(trajectory: Trajectory, contact: vault.Contact) -> None:
             },
         )
         subject = render_to_string("mail/coach_new_coachee_subject.txt").strip()
-    message_enqueue(kind="coach_new_coachee", to=trajectory.coach.email, subject=subject, body=body)
+    # Linked to the coachee: the body may carry their details (a practice setting), so an
+    # erasure destroys it if it is still unsent.
+    message_enqueue(
+        kind="coach_new_coachee", to=trajectory.coach.email, subject=subject, body=body,
+        coachee_pseudonym=trajectory.coachee.pseudonym if trajectory.coachee else "",
+    )
 
 
 def last_contact(coachee: Coachee) -> date | None:

@@ -23,3 +23,10 @@ class PracticeSettingsForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 3}),
             "office_networks": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def clean_office_networks(self) -> str:
+        """One network per line, as stored. A browser sends CRLF line ends; without this every
+        save would look like a change of the sign-in policy (audited, and asking the owner to
+        confirm it is them, art. 12.2)."""
+        value = self.cleaned_data["office_networks"]
+        return "\n".join(line.strip() for line in value.splitlines() if line.strip())

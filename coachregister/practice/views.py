@@ -6,10 +6,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from coachregister.accounts import reauth
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.practice import services
 from coachregister.practice.forms import PracticeSettingsForm
 from coachregister.practice.models import PracticeSettings
+
+# Art. 12.2: who needs a second step depends on these; changing them asks for a fresh
+# confirmation (accounts/reauth.py), the other settings do not.
+SIGN_IN_POLICY_FIELDS = ("office_networks", "two_factor_everywhere")
 
 
 @roles_required(*REGISTER_ROLES)
@@ -17,11 +22,20 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     """Owners edit; the administrator reads (art. 1.4: the owners set the policy)."""
     practice = PracticeSettings.load()
     may_edit = request.user.role == "owner"
+    # Read before validating: the form writes the posted values onto `practice`.
+    policy_before = {name: getattr(practice, name) for name in SIGN_IN_POLICY_FIELDS}
     form = PracticeSettingsForm(request.POST or None, instance=practice)
     if not may_edit:
         for field in form.fields.values():
             field.disabled = True
     if request.method == "POST" and may_edit and form.is_valid():
+        policy_changes = any(
+            form.cleaned_data[name] != value for name, value in policy_before.items()
+        )
+        if policy_changes and (
+            confirm := reauth.required(request, next_url=request.path)
+        ) is not None:
+            return confirm
         try:
             services.practice_update(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,9 +62,13 @@ def server_env(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[s
     var_dir.mkdir(parents=True, exist_ok=True)
     (var_dir / "secret_key").write_text(secrets.token_urlsafe(50))
     (var_dir / "master_key").write_text(new_master_key("e2e1"))
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    # The test process's own database, key and evidence directories (testing/plugin.py) are
+    # not the server's: each server keeps everything under its var_dir, with its own master key.
+    private = {
+        "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "COACHREGISTER_KEY_DIR",
+        "COACHREGISTER_EVIDENCE_DIR",
     }
+    env = {k: v for k, v in os.environ.items() if k not in private}
     env.update(
         {
             "COACHREGISTER_ENV": "production",
@@ -78,11 +83,42 @@ def server_env(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[s
     return env
 
 
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the server answers any HTTP response (a redirect to https counts too)."""
+    parts = urllib.parse.urlsplit(url)
+    deadline = time.monotonic() + 30
+    while True:
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
+        try:
+            connection.request("GET", "/login/")
+            connection.getresponse().read()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.2)
+        finally:
+            connection.close()
+
+
 @contextlib.contextmanager
-def running_server(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    var_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    gunicorn_args: Sequence[str] = (),
+) -> Iterator[Server]:
+    """gunicorn with the production config (coachregister/gunicorn_conf.py); `gunicorn_args`
+    are added on the command line, where they override that config."""
     port = free_port()
     env = server_env(
-        var_dir, {"COACHREGISTER_BASE_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+        var_dir,
+        {
+            "COACHREGISTER_BASE_URL": f"http://127.0.0.1:{port}",
+            "COACHREGISTER_BIND": f"127.0.0.1:{port}",
+            "TRUSTED_PROXIES": "",
+            **(extra_env or {}),
+        },
     )
     server = Server(url=f"http://127.0.0.1:{port}", env=env, log=var_dir / "gunicorn.log")
     server.manage("migrate", "--no-input", "-v", "0")
@@ -93,26 +129,17 @@ def running_server(var_dir: Path, *, extra_env: dict[str, str] | None = None) ->
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "-c",
+                "python:coachregister.gunicorn_conf",
+                *gunicorn_args,
                 "coachregister.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
             ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{server.url}/login/", timeout=2)  # noqa: S310
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(server.log.read_text()) from None
-                    time.sleep(0.2)
+            wait_until_answering(server.url, process, server.log)
             yield server
         finally:
             process.terminate()

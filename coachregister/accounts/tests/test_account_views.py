@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coachregister.accounts.models import User
 from coachregister.audit.models import Event
-from coachregister.conftest import PASSWORD, ROLE_FIXTURES
+from coachregister.conftest import PASSWORD, ROLE_FIXTURES, confirm_recently
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,8 @@ def test_admin_resets_a_lost_phone(
     administrator: User, coach: User, client_for: Callable[[User], Client]
 ) -> None:
     TOTPDevice.objects.create(user=coach, name="authenticator", confirmed=True)
-    client_for(administrator).post(reverse("accounts:user_action", args=[coach.pk, "reset-two-factor"]))
+    client = confirm_recently(client_for(administrator))
+    client.post(reverse("accounts:user_action", args=[coach.pk, "reset-two-factor"]))
     assert not TOTPDevice.objects.filter(user=coach).exists()
     assert Event.objects.filter(action="accounts.two_factor.reset", object_id=str(coach.pk)).exists()
 

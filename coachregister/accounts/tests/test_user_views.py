@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from coachregister.accounts.models import Role, User
 from coachregister.audit.models import Event
-from coachregister.conftest import ROLE_FIXTURES
+from coachregister.conftest import ROLE_FIXTURES, confirm_recently
 
 pytestmark = [pytest.mark.django_db, pytest.mark.article("5.1")]
 
@@ -42,7 +42,10 @@ def test_user_pages_per_role(
         denied = Event.objects.filter(action="accounts.access.denied", actor=user)
         assert denied.count() == len(urls)
         assert set(denied.values_list("outcome", flat=True)) == {"denied"}
-    post = client.post(reverse("accounts:user_action", args=[coach.pk, "deactivate"]))
+    # Confirmed a moment ago (art. 12.2), so only the role decides.
+    post = confirm_recently(client).post(
+        reverse("accounts:user_action", args=[coach.pk, "deactivate"])
+    )
     coach.refresh_from_db()
     assert coach.is_active is (role_fixture not in ALLOWED)
     assert post.status_code == (302 if role_fixture in ALLOWED else 403)
