@@ -14,20 +14,26 @@ from django.utils import timezone
 from coachregister.accounts.models import ThrottleBucket
 
 
-def _key(scope: str, request: HttpRequest) -> str:
-    # An unknown client address (a broken forwarding chain, lib/net.py) counts in one shared
-    # "unknown" bucket: never in the proxy's, never in a well-formed client's.
-    address = getattr(request, "client_ip", None)
-    ident = f"{settings.SECRET_KEY}:{scope}:{address if address is not None else 'unknown'}"
-    return hashlib.sha256(ident.encode()).hexdigest()
+def _key(scope: str, ident: str) -> str:
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{scope}:{ident}".encode()).hexdigest()
 
 
 def hit(request: HttpRequest, scope: str, *, limit: int, window: timedelta) -> bool:
-    """Count one attempt; True while the address stays within `limit` per `window`."""
+    """Count one attempt of the client address; True while it stays within `limit` per
+    `window`. An unknown client address (a broken forwarding chain, lib/net.py) counts in one
+    shared "unknown" bucket: never in the proxy's, never in a well-formed client's."""
+    address = getattr(request, "client_ip", None)
+    return hit_key(str(address) if address is not None else "unknown", scope,
+                   limit=limit, window=window)
+
+
+def hit_key(ident: str, scope: str, *, limit: int, window: timedelta) -> bool:
+    """Count one attempt for `ident` (an address, or a keyed index of something typed: never
+    personal data in plain); True while it stays within `limit` per `window`."""
     now = timezone.now()
     with transaction.atomic():
         bucket, _created = ThrottleBucket.objects.select_for_update().get_or_create(
-            key=_key(scope, request), defaults={"window_start": now, "count": 0}
+            key=_key(scope, ident), defaults={"window_start": now, "count": 0}
         )
         if bucket.window_start + window <= now:
             bucket.window_start, bucket.count = now, 0

@@ -50,12 +50,16 @@ def epochs_maintain(now: datetime | None = None) -> dict[str, int]:
     from coachregister.coachees import vault
     from coachregister.keys import keyring
     from coachregister.outbox import services as outbox
+    from coachregister.rights.portal import epochs_in_use as portal_epochs_in_use
+    from coachregister.rights.portal import rekey as portal_rekey
 
     started = keyring.epoch_start_if_due(now)
     if started is not None:
         event_record(action="keys.epoch.started", object_type="epoch", object_id=started.id)
-    moved = vault.rekey() + outbox.rekey()
-    destroyed = keyring.epochs_retire(vault.epochs_in_use() | outbox.epochs_in_use(), now)
+    moved = vault.rekey() + outbox.rekey() + portal_rekey()
+    destroyed = keyring.epochs_retire(
+        vault.epochs_in_use() | outbox.epochs_in_use() | portal_epochs_in_use(), now
+    )
     for epoch_id in destroyed:
         event_record(action="keys.epoch.destroyed", object_type="epoch", object_id=epoch_id)
     return {"started": int(started is not None), "moved": moved, "destroyed": len(destroyed)}

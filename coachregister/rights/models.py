@@ -163,3 +163,26 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"portal link {self.pk}"
+
+
+class PortalLookup(models.Model):
+    """A queued request for a portal link (art. 9.2, 6). Asking for a link stores only this
+    row, whatever the address, so the request does the same work for an address in the
+    register and one that is not (no timing or query difference tells them apart); the
+    worker finds the coachee, sends the link and deletes the row (`portal.lookups_process`).
+
+    The typed address is encrypted under a fresh data key wrapped by the current key epoch
+    (keys/keyring.py), like an outbox message: what a deleted row leaves in database pages,
+    the WAL or a backup opens nothing once its epoch is destroyed."""
+
+    email_enc = models.BinaryField()
+    wrapped_key = models.BinaryField()
+    key_id = models.CharField(max_length=32)  # the epoch of `wrapped_key`
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"portal look-up {self.pk}"

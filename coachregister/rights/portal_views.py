@@ -26,6 +26,8 @@ from coachregister.rights import portal, services
 from coachregister.rights.models import Channel, DataRequest, Kind, Letter
 
 PORTAL_VERIFICATION = "signed in with a single-use link sent to the email address on file"
+ADDRESS_LIMIT = 3  # links asked for one address, from anywhere, per window
+ADDRESS_WINDOW = timedelta(hours=1)
 
 
 class EmailForm(forms.Form):
@@ -62,12 +64,23 @@ def portal_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 @public
 @never_cache
 def portal_start(request: HttpRequest) -> HttpResponse:
+    """Ask for a link (art. 9.2). The answer and the work done are the same whether or not
+    the address is in the register (art. 6): the look-up itself is the worker's. Limited per
+    client address and per typed address (one mailbox is not flooded from many addresses);
+    both limits count every address alike, known or not."""
     form = EmailForm(request.POST or None)
     if request.method == "POST":
         if not throttle.hit(request, "portal.link", limit=5, window=timedelta(minutes=15)):
             return render(request, "coachees/intake_throttled.html", status=429)
         if form.is_valid():
-            portal.link_request(request=request, email=form.cleaned_data["email"])
+            email = form.cleaned_data["email"]
+            # Per typed address, keyed by a keyed index of it, never the address itself.
+            if not throttle.hit_key(
+                portal.address_key(email), "portal.link.address",
+                limit=ADDRESS_LIMIT, window=ADDRESS_WINDOW,
+            ):
+                return render(request, "coachees/intake_throttled.html", status=429)
+            portal.link_request(request=request, email=email)
             return render(request, "rights/portal_sent.html")
     return render(request, "rights/portal_start.html", {"form": form})
 

@@ -117,6 +117,7 @@ def test_nothing_in_the_outbox_opens_to_the_erased_address(
     pseudonym = coachee.pseudonym
     outbox.send_due()  # the coach's mails
     portal.link_request(request=None, email=factories.ANNE.email)  # an unsent portal link
+    portal.lookups_process()  # the worker's look-up pass queues the link mail
     stuck = OutboxMessage.objects.get(kind="portal_link")
     outbox.message_enqueue(kind="old_notice", to=factories.ANNE.email, subject="s", body="b",
                            coachee_pseudonym=pseudonym)

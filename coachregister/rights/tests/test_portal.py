@@ -17,8 +17,8 @@ from coachregister.audit.models import Event
 from coachregister.disclosures.models import Consent
 from coachregister.outbox.models import OutboxMessage
 from coachregister.outbox.services import open_message
-from coachregister.rights import services
-from coachregister.rights.models import DataRequest
+from coachregister.rights import portal, services
+from coachregister.rights.models import DataRequest, PortalLookup
 from coachregister.testing import factories
 from coachregister.trajectories.models import Trajectory
 
@@ -30,6 +30,13 @@ HOME = reverse("rights:portal_home")
 @pytest.fixture
 def trajectory(owner: User, coach: User) -> Trajectory:
     return factories.trajectory(owner, coach)
+
+
+def ask(email: str) -> None:
+    """Ask for a link, then run the worker's look-up pass that finds the coachee and queues
+    the mail."""
+    Client().post(START, {"email": email})
+    portal.lookups_process()
 
 
 def link_from_outbox() -> str:
@@ -44,6 +51,10 @@ def test_asking_looks_the_same_for_known_and_unknown(trajectory: Trajectory) -> 
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", r.content.decode())  # noqa: E731
     assert strip(known) == strip(unknown)
+    assert not OutboxMessage.objects.filter(kind="portal_link").exists()  # only look-ups queued
+    assert PortalLookup.objects.count() == 2
+    assert portal.lookups_process() == 2
+    assert not PortalLookup.objects.exists()
     assert OutboxMessage.objects.filter(kind="portal_link").count() == 1
     to, _body = open_message(OutboxMessage.objects.get(kind="portal_link"))
     assert to == factories.ANNE.email
@@ -51,14 +62,14 @@ def test_asking_looks_the_same_for_known_and_unknown(trajectory: Trajectory) -> 
 
 
 def test_a_link_works_once_and_not_after_thirty_minutes(trajectory: Trajectory) -> None:
-    Client().post(START, {"email": factories.ANNE.email})
+    ask(factories.ANNE.email)
     path = link_from_outbox()
     client = Client()
     assert client.get(path)["Location"] == HOME
     page = client.get(HOME)
     assert page.status_code == 200 and "Anne" in page.content.decode()
     assert Client().get(path).status_code == 410  # used
-    Client().post(START, {"email": factories.ANNE.email})
+    ask(factories.ANNE.email)
     late = link_from_outbox()
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
         assert Client().get(late).status_code == 410
@@ -66,7 +77,7 @@ def test_a_link_works_once_and_not_after_thirty_minutes(trajectory: Trajectory) 
 
 
 def test_requests_consents_and_export_from_the_portal(trajectory: Trajectory, owner: User) -> None:
-    Client().post(START, {"email": factories.ANNE.email})
+    ask(factories.ANNE.email)
     client = Client()
     client.get(link_from_outbox())
     client.post(HOME, {"kind": "rectification", "phone": "+31687654321"})
@@ -108,7 +119,7 @@ def test_a_coachee_never_sees_another_coachees_letter(
         decision="refused",
         justification="Geen grond.",
     )
-    Client().post(START, {"email": factories.ANNE.email})
+    ask(factories.ANNE.email)
     client = Client()
     client.get(link_from_outbox())
     letter = their_request.letters.get()

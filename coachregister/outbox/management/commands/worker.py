@@ -1,6 +1,8 @@
-"""`coachregister worker`: sends the outbox and the deadline reminders of requests, and every
-few minutes keeps the keys (new epoch, re-keying, destroying expired epochs) and wipes failed
-mail after its period.
+"""`coachregister worker`: answers queued portal-link look-ups, sends the outbox and the
+deadline reminders of requests, anchors the audit trail in the evidence directory (hourly,
+and right after an erasure) with a daily digest to the owners, and every few minutes keeps
+the keys (new epoch, re-keying, destroying expired epochs) and wipes failed mail after its
+period.
 
 Several workers may run at once, on one or more machines: each message is claimed by one; the
 key directory is locked for each epoch change.
@@ -14,8 +16,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from coachregister.audit.anchors import worker_tick as anchor_tick
 from coachregister.outbox import services
 from coachregister.retention.services import epochs_maintain
+from coachregister.rights.portal import lookups_process
 from coachregister.rights.services import remind_deadlines
 
 HOUSEKEEPING_SECONDS = 600
@@ -47,6 +51,9 @@ class Command(BaseCommand):
                     services.failed_wipe()
                     housekept = time.monotonic()
                 remind_deadlines()  # idempotent: each reminder is claimed once
+                lookups_process()  # portal links: queued look-ups, each claimed once
+                # Under a file lock: one writer of the evidence at a time.
+                anchor_tick(send=services.message_enqueue)
                 sent = services.send_due(worker)
                 if options["once"]:
                     self.stdout.write(f"sent {sent}")
