@@ -43,6 +43,8 @@ class User(AbstractBaseUser):
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
+    # Art. 10.1: the staff retention period runs from here (retention/others.py).
+    deactivated_at = models.DateTimeField(_("deactivated"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     # Art. 5.3: a third party works under a contract, until its end date.
     contract_reference = models.CharField(_("contract reference"), max_length=100, blank=True)

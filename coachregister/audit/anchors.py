@@ -13,6 +13,9 @@ rewrite this file. One process writes it at a time (a file lock): the worker, at
 and right after every erasure, or `coachregister audit anchor`. Once a day the worker mails
 the owners the latest anchor's fingerprint, so a cut cannot stay unseen for more than a day
 even if the file is lost with the host.
+
+The same file, lock and key carry the signed prune records (retention, prune.py): a trail
+may start after sequence 1 only right after one of them.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,32 @@ def anchors(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r.get("type") == "anchor"]
 
 
+# --- prune records (retention of the audit trail, art. 10; prune.py) --------------------------
+
+
+def prunes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The signed prune records: each says the trail was cut up to `seq`, whose link was
+    `hash`; `audit verify` accepts a trail that starts after sequence 1 only after one."""
+    return [r for r in records if r.get("type") == "prune"]
+
+
+def writer() -> contextlib.AbstractContextManager[None]:
+    """The evidence file's lock, for a caller that decides and appends as one step."""
+    return _writer()
+
+
+def prune_append(
+    *, seq: int, link_hash: str, count: int, before: date, now: datetime
+) -> dict[str, Any]:
+    """Sign and append a prune record, before the deletion it announces commits: a prune
+    that then fails leaves a record whose event is still in the chain, which verifies like
+    an anchor. The caller holds `writer()`."""
+    return _append({
+        "type": "prune", "seq": seq, "hash": link_hash, "count": count,
+        "before": before.isoformat(), "time": now.isoformat(),
+    })
+
+
 def fingerprint(record: dict[str, Any]) -> str:
     """A short, readable form of an anchor for the owners' daily mail."""
     digest = hashlib.sha256(f"{record['seq']}:{record['hash']}".encode("ascii")).hexdigest()
@@ -198,3 +227,46 @@ def _digest(now: datetime, send: Callable[..., object]) -> None:
             if owner.email:
                 send(kind="audit_digest", to=owner.email, subject=subject, body=body)
         _append({"type": "digest", "date": today, "seq": latest["seq"]})
+
+
+# --- signing for the other evidence files (the rights journal) --------------------------------
+
+
+def sign(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with the evidence key's id and MAC, as every evidence line carries them."""
+    return _sign(record)
+
+
+def verify_signature(record: dict[str, Any]) -> None:
+    """Raise `EvidenceError` unless the record was signed by this register's evidence key."""
+    from coachregister.keys import keyring
+    from coachregister.lib.crypto import DecryptionError
+
+    try:
+        key = keyring.register_key_by_id(str(record["key_id"]))
+    except (KeyError, DecryptionError):
+        raise EvidenceError("not signed by a key of this register") from None
+    if not hmac.compare_digest(str(record.get("mac", "")), _mac(record, key)):
+        raise EvidenceError("the signature does not match")
+
+
+# --- restore records (backup and restore, art. 10.2; retention/backup.py) ---------------------
+
+
+def restores(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The signed restore records: each says the database was put back to a backup whose
+    head was `backup_head_seq` (link `backup_head_hash`) at `time`; anchors above that
+    sequence written before the record belong to the chain the restore replaced."""
+    return [r for r in records if r.get("type") == "restore"]
+
+
+def restore_append(
+    *, backup: str, head_seq: int, head_hash: str, now: datetime
+) -> dict[str, Any]:
+    """Sign and append a restore record under the evidence file's lock, right after the
+    restored database is in place (before anything new is written to its trail)."""
+    with _writer():
+        return _append({
+            "type": "restore", "backup": backup, "backup_head_seq": head_seq,
+            "backup_head_hash": head_hash, "time": now.isoformat(),
+        })

@@ -62,9 +62,10 @@ def intake_complete(
         trajectory = Trajectory.objects.select_for_update().get(pk=invitation.trajectory_id)
         coachee, existing = _find_or_create(contact)
         trajectory.coachee = coachee
+        trajectory.coachee_pseudonym = coachee.pseudonym
         trajectory.status = Status.ACTIVE
         trajectory.started_on = timezone.localdate()
-        trajectory.save(update_fields=["coachee", "status", "started_on"])
+        trajectory.save(update_fields=["coachee", "coachee_pseudonym", "status", "started_on"])
         ContactMoment.objects.create(
             trajectory=trajectory, kind=ContactKind.INTAKE, occurred_on=timezone.localdate()
         )

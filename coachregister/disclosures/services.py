@@ -114,8 +114,14 @@ def consent_withdraw(
     with transaction.atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.withdrawn_at is None:
-            consent.withdrawn_at = timezone.now()
-            consent.save(update_fields=["withdrawn_at"])
+            from coachregister.retention import journal
+
+            with journal.effect(
+                journal.Effect.CONSENT_WITHDRAWN, consent.coachee.pseudonym,
+                {"consent": consent.pk},
+            ):
+                consent.withdrawn_at = timezone.now()
+                consent.save(update_fields=["withdrawn_at"])
             event_record(
                 action="disclosures.consent.withdrawn",
                 request=request,

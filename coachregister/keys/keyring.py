@@ -323,6 +323,7 @@ def register_key(purpose: str) -> tuple[str, bytes]:
 
     row = RegisterKey.objects.filter(purpose=purpose).first()
     if row is None:
+        # Made at migrate for the keys that sign evidence (keys/apps.py); lazily otherwise.
         master = current_master()
         key_id = f"{purpose[:12]}-{secrets.token_hex(4)}"
         try:
@@ -394,3 +395,49 @@ def rotate_master() -> int:
     for cache in (_epoch_keys, _index_keys, _register_keys):
         cache.clear()  # unwrap afresh: under the new master key only from now on
     return done
+
+
+# --- backups (issue 10) ----------------------------------------------------------------------
+
+BACKUP_INFO = b"coachregister backup v1"
+
+
+def backup_key(kid: str | None = None) -> tuple[str, bytes]:
+    """The key that encrypts and authenticates backups: derived from the master key `kid`
+    (the current one by default), so a backup opens with the master key alone, when the
+    database, its register keys and the key directory are lost with the host. Returns the
+    master key id (written into the backup's manifest) and the key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    master = current_master() if kid is None else next(
+        (key for key in master_keys() if key.kid == kid), None
+    )
+    if master is None:
+        raise crypto.DecryptionError(f"master key {kid} is not configured")
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=BACKUP_INFO).derive(
+        master.key
+    )
+    return master.kid, derived
+
+
+def epoch_files() -> list[tuple[str, bytes]]:
+    """Every epoch file as it is (wrapped by the master key), for a backup to carry: the key
+    directory itself is never backed up (see the module docstring)."""
+    with _dir_lock():
+        return [
+            (path.stem, path.read_bytes()) for path in sorted(key_dir().glob("*.epoch"))
+        ]
+
+
+def epoch_file_restore(epoch_id: str, data: bytes) -> bool:
+    """Put an epoch file from a backup back when the key directory lacks it; a file that is
+    there stays as it is. Returns whether it was written."""
+    record = json.loads(data.decode("ascii"))
+    if record.get("id") != epoch_id or "/" in epoch_id or epoch_id.startswith("."):
+        raise crypto.DecryptionError("the backup's epoch file does not match its name")
+    with _dir_lock():
+        if _key_path(epoch_id).exists():
+            return False
+        _write_new_file(_key_path(epoch_id), data)
+        return True

@@ -45,3 +45,20 @@ def legal_ceiling(received_at: datetime, months: int = 1) -> date:
     is not counted, and the period ends at the end of the day with the same number one month
     later (31 January -> 28 or 29 February). With an extension, `months` is 3 in all."""
     return add_months(_local_date(received_at), months)
+
+
+# --- retention (art. 10.1) --------------------------------------------------------------------
+
+RETENTION_YEARS = 7
+
+
+def add_years(day: date, years: int) -> date:
+    """The same date `years` later; 29 February becomes 28 February in a common year (the
+    period ends on the last day that exists, as Regulation 1182/71 counts months)."""
+    return add_months(day, 12 * years)
+
+
+def retention_expiry(last_contact: date, years: int = RETENTION_YEARS) -> date:
+    """The last day a coachee's data may be kept: the Dutch day of the last contact plus the
+    period. The purge runs on the day after it."""
+    return add_years(last_contact, years)

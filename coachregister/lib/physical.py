@@ -32,7 +32,9 @@ def checkpoint() -> None:
     if connection.vendor != "sqlite":
         return
     if connection.in_atomic_block:  # the deletion is not on disk yet: after the commit
-        transaction.on_commit(checkpoint_quietly)
+        queued = any(func is checkpoint_quietly for _sids, func, *_ in connection.run_on_commit)
+        if not queued:  # once per transaction, however many rows it destroyed
+            transaction.on_commit(checkpoint_quietly)
         return
     for _attempt in range(ATTEMPTS):
         with connection.cursor() as cursor:

@@ -22,8 +22,10 @@ from coachregister.audit.services import event_record
 from coachregister.coachees import vault
 from coachregister.coachees.models import Coachee
 from coachregister.disclosures import sealed
-from coachregister.lib import deadlines, physical
-from coachregister.outbox.services import message_enqueue, messages_forget
+from coachregister.lib import deadlines
+from coachregister.outbox.services import message_enqueue
+from coachregister.retention import journal
+from coachregister.retention.services import keepers
 from coachregister.rights.models import SEALED, Channel, DataRequest, Kind
 from coachregister.trajectories.access import require_manager
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 COACHEE = "coachee"
 CORRECTABLE = ("first_name", "last_name", "email", "phone")
+# The field name a journalled correction is sealed under (the coachee's own key).
+JOURNAL_CORRECTION = "journal_correction"
 MAX_EXTENSION_MONTHS = 2
 
 
@@ -195,6 +199,14 @@ def request_decide(
     coachee = data_request.coachee
     if coachee is None:
         raise ValidationError(_("The coachee's data no longer exists."))
+    if (
+        data_request.kind == Kind.ERASURE and decision == Decision.GRANTED
+        and "hold" in keepers(coachee)
+    ):
+        raise ValidationError(
+            _("A legal hold stands for this coachee: lift it first, or refuse the erasure "
+              "with the reason (GDPR art. 17(3)).")
+        )
     if data_request.kind == Kind.ERASURE and decision == Decision.PARTLY:
         raise ValidationError(
             _(
@@ -244,11 +256,18 @@ def request_decide(
         told = []
         carried = decision != Decision.REFUSED
         if carried and data_request.kind == Kind.RECTIFICATION:
-            contact = _rectify(coachee, contact, granted_changes or {})
+            with journal.effect(
+                journal.Effect.CORRECTION, coachee.pseudonym,
+                {"values": vault.encrypt_for(
+                    coachee, JOURNAL_CORRECTION, json.dumps(granted_changes or {})
+                ).hex()},
+            ):
+                contact = _rectify(coachee, contact, granted_changes or {})
             told = _tell_recipients(coachee, data_request)
         elif carried and data_request.kind == Kind.RESTRICTION:
-            coachee.restricted = True
-            coachee.save(update_fields=["restricted"])
+            with journal.effect(journal.Effect.RESTRICTED, coachee.pseudonym):
+                coachee.restricted = True
+                coachee.save(update_fields=["restricted"])
             told = _tell_recipients(coachee, data_request)
         event_record(
             action="rights.request.decided",
@@ -377,9 +396,10 @@ def _erase(
     data_request: DataRequest,
     contact: vault.Contact,
 ) -> None:
-    """Crypto-shredding (art. 6, 10): the confirmation goes to the requester first (through
-    the outbox, under its own key), then the data key is destroyed and the rows deleted. The
-    audit events stay; they hold only pseudonyms."""
+    """Crypto-shredding (art. 6, 8.3): the confirmation goes to the requester first (through
+    the outbox, under its own key), then the shredder's erasure scope destroys the data key
+    and everything under it, leaving a tombstone; journalled, so a restore cannot undo it.
+    The audit events stay; they hold only pseudonyms."""
     queued: list[int] = []
     told = _tell_recipients(coachee, data_request, queued)
     with override("nl"):
@@ -392,26 +412,23 @@ def _erase(
         kind="rights_erasure_done", to=contact.email, subject=subject, body=body,
         coachee_pseudonym=coachee.pseudonym,
     )
-    pseudonym = coachee.pseudonym
-    # Art. 6: nothing else in the outbox may open to the erased address (outbox docstring).
-    messages_forget(pseudonym, keep=[confirmation.pk, *queued])
-    Coachee.objects.filter(pk=coachee.pk).update(
-        wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"", phone_enc=b""
-    )
-    from coachregister.notes.models import CoachingSession
-    from coachregister.rights.models import Letter
+    from coachregister.retention.models import DestructionReason, Scope
+    from coachregister.retention.services import expiry_date
+    from coachregister.retention.shredder import shred
 
-    CoachingSession.objects.filter(trajectory__coachee=coachee).delete()
-    Letter.objects.filter(request__coachee=coachee).delete()
-    DataRequest.objects.filter(coachee=coachee).update(changes_enc=None)
-    coachee.delete()
-    physical.checkpoint()  # after the commit: the erased bytes leave the SQLite WAL as well
+    # The pseudonymous rows that stay expire when the retention period would have ended.
+    expiry = expiry_date(coachee)
+    with journal.effect(journal.Effect.ERASURE, coachee.pseudonym):
+        shred(
+            pseudonym=coachee.pseudonym, scope=Scope.ERASURE, reason=DestructionReason.REQUEST,
+            expiry=expiry, keep_mail=[confirmation.pk, *queued], actor=actor, request=request,
+        )
     event_record(
         action="rights.erasure.carried_out",
         request=request,
         actor=actor,
         object_type=COACHEE,
-        object_id=pseudonym,
+        object_id=data_request.coachee_pseudonym,
         detail={"request": data_request.pk, "recipients_told": len(told)},
     )
 
@@ -487,8 +504,9 @@ def restriction_lift(*, actor: User, request: HttpRequest | None, coachee: Coach
             kind="rights_restriction_lifted", to=contact.email, subject=subject, body=body,
             coachee_pseudonym=coachee.pseudonym,
         )
-        coachee.restricted = False
-        coachee.save(update_fields=["restricted"])
+        with journal.effect(journal.Effect.RESTRICTION_LIFTED, coachee.pseudonym):
+            coachee.restricted = False
+            coachee.save(update_fields=["restricted"])
         event_record(
             action="rights.restriction.lifted",
             request=request,

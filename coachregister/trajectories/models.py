@@ -71,6 +71,9 @@ class Trajectory(models.Model):
         on_delete=models.SET_NULL,
         related_name="trajectories",
     )
+    # Kept after an erasure sets `coachee` to NULL, so the purge of the tombstone (art. 10.2)
+    # still finds the pseudonymous rows that belong to it.
+    coachee_pseudonym = models.CharField(max_length=20, blank=True, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INVITED)
     started_on = models.DateField(_("start date"), null=True, blank=True)
     ended_on = models.DateField(_("end date"), null=True, blank=True)

@@ -1,0 +1,131 @@
+"""Copies outside the register (art. 12.1): the coach's mailbox.
+
+The practice keeps coachees' mails and contacts in the coaches' mailboxes (Outlook). When a
+coachee is erased or purged, the coach — the administrator if the coach has left — gets a
+task: remove this coachee's mails and contact. The task must say whom it concerns after the
+vault is gone, so it keeps the name encrypted under a key of its own, wrapped by the current
+key epoch; that key is destroyed when the task is confirmed or after 30 days, with the same
+physical care as an erasure. Either way the outcome is audited and on the retention page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coachregister.audit.services import event_record
+from coachregister.keys import keyring
+from coachregister.lib import crypto, physical
+from coachregister.retention.models import MailboxTask
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from coachregister.accounts.models import User
+    from coachregister.coachees.models import Coachee
+
+KEEP_NAME = timedelta(days=30)
+
+
+def _purpose(task: MailboxTask) -> str:
+    return f"mailbox:{task.pseudonym}"
+
+
+def _assignee(coach: User) -> User | None:
+    from coachregister.accounts.models import Role, User
+
+    if coach.is_active:
+        return coach
+    return (
+        User.objects.filter(role=Role.ADMINISTRATOR, is_active=True).first()
+        or User.objects.filter(role=Role.OWNER, is_active=True).order_by("pk").first()
+    )
+
+
+def mailbox_tasks_create(*, coachee: Coachee) -> list[MailboxTask]:
+    """One task per coach of the coachee's trajectories; called by the shredder before the
+    vault is destroyed."""
+    from coachregister.coachees import vault
+    from coachregister.trajectories.models import Trajectory
+
+    coaches = {t.coach for t in Trajectory.objects.filter(coachee=coachee).select_related("coach")}
+    name = vault.open_contact(coachee).full_name
+    tasks = []
+    for user in sorted({u for u in (_assignee(c) for c in coaches) if u}, key=lambda u: u.pk):
+        task = MailboxTask(pseudonym=coachee.pseudonym, assigned_to=user)
+        key = crypto.new_data_key()
+        task.wrapped_key, task.key_id = keyring.wrap(key, _purpose(task))
+        task.name_enc = crypto.encrypt_text(key, name, f"{_purpose(task)}:name")
+        task.save()
+        tasks.append(task)
+        event_record(action="retention.mailbox_task.created", object_type="coachee",
+                     object_id=coachee.pseudonym, detail={"task": task.pk})
+    return tasks
+
+
+def task_name(task: MailboxTask) -> str | None:
+    """The name the task concerns, while its key exists; None after."""
+    if task.wrapped_key is None or task.name_enc is None:
+        return None
+    try:
+        key = keyring.unwrap(task.wrapped_key, task.key_id, _purpose(task))
+        return crypto.decrypt_text(key, task.name_enc, f"{_purpose(task)}:name")
+    except crypto.DecryptionError:
+        return None
+
+
+def _destroy_key(task: MailboxTask) -> None:
+    MailboxTask.objects.filter(pk=task.pk).update(
+        wrapped_key=None, name_enc=None, key_id="", key_destroyed_at=timezone.now()
+    )
+    physical.checkpoint()
+
+
+def mailbox_task_confirm(*, actor: User, request: HttpRequest | None, task: MailboxTask) -> None:
+    if task.assigned_to_id != actor.pk:
+        raise PermissionDenied(_("This task is not yours."))
+    with transaction.atomic():
+        task = MailboxTask.objects.select_for_update().get(pk=task.pk)
+        if task.confirmed_at is not None:
+            raise ValidationError(_("This task has already been confirmed."))
+        task.confirmed_at = timezone.now()
+        task.save(update_fields=["confirmed_at"])
+        _destroy_key(task)
+        event_record(action="retention.mailbox_task.confirmed", request=request, actor=actor,
+                     object_type="coachee", object_id=task.pseudonym, detail={"task": task.pk})
+
+
+def mailbox_tasks_expire() -> int:
+    """The worker: after 30 days an unconfirmed task loses its key (audited as unconfirmed)."""
+    cutoff = timezone.now() - KEEP_NAME
+    expired = 0
+    for task in MailboxTask.objects.filter(created_at__lt=cutoff, key_destroyed_at__isnull=True):
+        with transaction.atomic():
+            _destroy_key(task)
+            event_record(action="retention.mailbox_task.expired", object_type="coachee",
+                         object_id=task.pseudonym, detail={"task": task.pk})
+        expired += 1
+    return expired
+
+
+def epochs_in_use() -> set[str]:
+    return set(
+        MailboxTask.objects.filter(wrapped_key__isnull=False).values_list("key_id", flat=True)
+    )
+
+
+def rekey() -> int:
+    current = keyring.current_epoch().id
+    moved = 0
+    for task in MailboxTask.objects.filter(wrapped_key__isnull=False).exclude(key_id=current):
+        task.wrapped_key, task.key_id = keyring.rewrap(
+            task.wrapped_key, task.key_id, _purpose(task)
+        )
+        task.save(update_fields=["wrapped_key", "key_id"])
+        moved += 1
+    return moved
