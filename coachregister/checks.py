@@ -1,8 +1,9 @@
 """System checks that keep production from starting without its secrets (art. 6).
 
 E001: no SECRET_KEY; E002: no master key; E003: a malformed master key; E004: mail sent as
-plain SMTP to another host. They run before every management command and, through wsgi.py,
-before gunicorn serves a request.
+plain SMTP to another host; E005: a restore that has not finished (retention/backup.py).
+They run before every management command and, through wsgi.py, before gunicorn serves a
+request.
 """
 
 from __future__ import annotations
@@ -78,6 +79,30 @@ def mail_encrypted(app_configs: object = None, **kwargs: object) -> list[checks.
             hint="Set EMAIL_USE_SSL=true (implicit TLS, port 465) or EMAIL_USE_TLS=true "
             "(STARTTLS, port 587), or relay through a mail server on this machine.",
             id="coachregister.E004",
+        )
+    ]
+
+
+RESTORE_MARKER = "restore.pending"
+
+
+@checks.register(checks.Tags.security)
+def no_restore_pending(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """Art. 10.2: while `coachregister restore` puts a backup back, and until it has re-applied
+    the rights journal, the database may still hold people who were erased after the backup;
+    the restore leaves a marker in the evidence directory until it is done, and nothing serves
+    while it is there."""
+    from pathlib import Path
+
+    if not (Path(settings.COACHREGISTER_EVIDENCE_DIR) / RESTORE_MARKER).exists():
+        return []
+    return [
+        checks.Error(
+            "A restore is in progress or did not finish (restore.pending in the evidence "
+            "directory).",
+            hint="Wait for 'coachregister restore' to finish. If it failed, empty the database "
+            "and run it again; the marker goes once the rights journal has been re-applied.",
+            id="coachregister.E005",
         )
     ]
 

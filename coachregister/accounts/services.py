@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_otp import login as otp_login
@@ -235,7 +236,9 @@ def user_set_active(*, actor: User, request: HttpRequest | None, user: User, act
         if user.is_active == active:
             return user
         user.is_active = active
-        user.save(update_fields=["is_active"])
+        # Art. 10.1: the staff retention period counts from the deactivation.
+        user.deactivated_at = None if active else timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
         user.security_stamp = _rotate_stamp(user)  # a deactivated user's sessions end now
         event_record(
             action="accounts.user.activated" if active else "accounts.user.deactivated",

@@ -221,6 +221,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if user.role == Role.OWNER:
         context["keys"] = _key_state()
+    if user.runs_register:
+        from coachregister.retention.services import past_purge_day
+
+        context["past_purge_day"] = past_purge_day()  # art. 10.1: the number that must be 0
+    from coachregister.retention.views import mailbox_tasks_for
+
+    context["mailbox_tasks"] = mailbox_tasks_for(request)  # art. 12.1
     return render(request, "accounts/dashboard.html", context)
 
 

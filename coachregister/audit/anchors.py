@@ -270,3 +270,34 @@ def restore_append(
             "type": "restore", "backup": backup, "backup_head_seq": head_seq,
             "backup_head_hash": head_hash, "time": now.isoformat(),
         })
+
+
+def in_force(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The records that still speak for the chain in the database, and how many anchors a
+    restore superseded. A restore record R puts the chain back to the backup's head: every
+    anchor or prune record *before* R in the file with a sequence above R's head belongs to
+    the chain the restore replaced. A cut without a restore record after it stays a cut."""
+    kept: list[dict[str, Any]] = []
+    superseded = 0
+    for record in records:
+        if record.get("type") == "restore":
+            head = int(record["backup_head_seq"])
+            before = len(kept)
+            kept = [
+                r for r in kept
+                if r.get("type") not in ("anchor", "prune") or r["seq"] <= head
+            ]
+            superseded += before - len(kept)
+        kept.append(record)
+    return kept, superseded
+
+
+def checkpoints(records: list[dict[str, Any]]) -> dict[int, str]:
+    """Sequence -> hash of every signed checkpoint in force: anchors, prune records, and the
+    restored heads of restore records."""
+    points = {r["seq"]: r["hash"] for r in records if r.get("type") in ("anchor", "prune")}
+    points.update({
+        int(r["backup_head_seq"]): r["backup_head_hash"]
+        for r in records if r.get("type") == "restore" and int(r["backup_head_seq"]) > 0
+    })
+    return points

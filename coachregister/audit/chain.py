@@ -13,6 +13,11 @@ happened, so a trail re-chained with the old unkeyed function is caught either w
 `seq` runs 1, 2, 3… without gaps, so a deleted, inserted or swapped event, or any changed
 field, breaks the chain at a sequence number that `verify` reports. A cut tail leaves a
 valid chain behind; the anchors outside the database show it ("truncated after sequence N").
+
+Retention (art. 10, prune.py) removes the oldest whole months. The trail then starts after
+sequence N of a signed prune record, and `verify` starts there (`start_seq` N+1,
+`start_hash` the recorded link of N) instead of at 1 and the 64 zeros; anchors below the
+start can no longer be checked and are skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,16 +93,21 @@ def verify(
     anchored: Mapping[int, str] | None = None,
     keyed_from: int | None = None,
     keys: Callable[[str], bytes] = chain_key,
+    start_seq: int = 1,
+    start_hash: str = GENESIS,
 ) -> Verdict:
     """Check rows in `seq` order; reads one row at a time, so memory stays flat.
 
     `anchored` maps sequence numbers to the hashes that signed checkpoints outside the
-    database recorded; `keyed_from` is the switch-over sequence from the first anchor."""
+    database recorded; `keyed_from` is the switch-over sequence from the first anchor.
+    `start_seq` and `start_hash` are where a pruned trail starts: the first row must carry
+    that number and link to that hash (a signed prune record says so); anchors below the
+    start are skipped."""
     from coachregister.lib.crypto import DecryptionError
 
-    anchored = anchored or {}
-    expected_seq = 1
-    prev = GENESIS
+    anchored = {seq: h for seq, h in (anchored or {}).items() if seq >= start_seq}
+    expected_seq = start_seq
+    prev = start_hash
     count = 0
     keyed_seen = False
     key_cache: dict[str, bytes] = {}
@@ -134,7 +144,9 @@ def verify(
     return Verdict(True, count, head_seq=head, head_hash=prev)
 
 
-def iter_rows(chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+def iter_rows(chunk_size: int = 2000) -> Generator[dict[str, Any], None, None]:
+    """The events in `seq` order, streamed (a server-side cursor on PostgreSQL): close the
+    generator when stopping early, before the transaction ends."""
     from coachregister.audit.models import Event
 
     return (

@@ -51,6 +51,21 @@ class Event(models.Model):
         return f"#{self.seq} {self.action} ({self.outcome})"
 
 
+class PrunePermit(models.Model):
+    """The one way past the DELETE trigger (triggers.py): the prune service (prune.py) inserts
+    a permit, deletes events up to `upto` and removes the permit in one transaction, after the
+    signed prune record is in the evidence directory (art. 6, art. 10). Empty at all other
+    times; `audit verify` reports a permit left behind."""
+
+    upto = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "audit_prune_permit"
+
+    def __str__(self) -> str:
+        return f"prune permit up to {self.upto}"
+
+
 class Engagement(models.Model):
     """A certification audit (art. 5.4): one auditor, a window, and a random sample of dossiers
     drawn with a recorded seed from a recorded population, so anyone can redraw it."""

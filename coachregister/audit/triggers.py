@@ -3,6 +3,17 @@
 They stop the application (and anyone using its connection by mistake) from rewriting
 history. Someone with full database rights can still drop them; the hash chain is what then
 shows the tampering (`coachregister audit verify`).
+
+UPDATE and TRUNCATE are refused always. DELETE is refused unless a row of the permit table
+`audit_prune_permit` covers the event (`OLD.seq <= upto`): retention (art. 10) removes the
+oldest whole months, and only the prune service (prune.py) writes a permit, after it has
+appended a signed prune record to the evidence directory, and removes it again in the same
+transaction, so no permit is ever visible to another connection. A permit written by anyone
+else (someone with the application's database rights) lets a deletion through, but it cannot
+hide it: `audit verify` requires a trail that starts after
+sequence 1 to start exactly after a signed prune record (its sequence and hash), and reports
+a permit row left in place. One table and one trigger condition that both engines share was
+chosen over a session setting or a database role, which SQLite does not have.
 """
 
 from __future__ import annotations
@@ -17,7 +28,8 @@ TABLE = "audit_event"
 _SQLITE_INSTALL = [
     f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON {TABLE}
+    """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
+        WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= upto)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
 ]
 _SQLITE_DROP = [
@@ -25,9 +37,22 @@ _SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
 ]
 
+# One function for UPDATE, DELETE and TRUNCATE: only a DELETE of a row that a permit covers
+# passes (OLD exists only for row-level DELETE, hence the nested IF).
+_POSTGRES_BODY = """
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        IF EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= upto) THEN
+          RETURN OLD;
+        END IF;
+      END IF;
+      RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501';
+    END;
+"""
+
 _POSTGRES_INSTALL = [
-    """CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501'; END;
+    f"""CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger AS $$
+       {_POSTGRES_BODY}
        $$ LANGUAGE plpgsql""",
     f"""CREATE OR REPLACE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON {TABLE}
         FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()""",
@@ -61,6 +86,13 @@ def drop(connection: BaseDatabaseWrapper) -> None:
             cursor.execute(statement)
 
 
+def replace(connection: BaseDatabaseWrapper) -> None:
+    """Put the current definitions in place of older ones (migration 0005): SQLite has no
+    CREATE OR REPLACE TRIGGER, so drop and create, in the migration's transaction."""
+    drop(connection)
+    install(connection)
+
+
 def reinstall_after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
@@ -75,9 +107,7 @@ _POSTGRES_EXPECTED = {
     "audit_event_no_truncate": "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON "
     "audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse()",
 }
-_POSTGRES_FUNCTION = (
-    "BEGIN RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501'; END;"
-)
+_POSTGRES_FUNCTION = " ".join(_POSTGRES_BODY.split())
 
 
 def _normal(sql: str) -> str:
@@ -86,8 +116,10 @@ def _normal(sql: str) -> str:
 
 def problems(connection: BaseDatabaseWrapper) -> list[str]:
     """What is wrong with the append-only triggers: missing, changed, disabled or joined by
-    another trigger. Someone who can drop a trigger can also replace it with one that does
-    nothing under the same name; comparing the definitions shows that too."""
+    another trigger, or a prune permit left in place. Someone who can drop a trigger can also
+    replace it with one that does nothing under the same name; comparing the definitions
+    shows that too. A permit outlives no prune (prune.py), so a row there is someone's way
+    around the DELETE trigger."""
     found: dict[str, str] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -111,6 +143,8 @@ def problems(connection: BaseDatabaseWrapper) -> list[str]:
             disabled = [name for name, enabled, _sql in rows if enabled not in ("O", "A")]
             cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_event_refuse'")
             bodies = [_normal(body) for (body,) in cursor.fetchall()]
+        cursor.execute("SELECT COUNT(*) FROM audit_prune_permit")
+        permits = cursor.fetchone()[0]
     issues = [f"trigger {name} is missing" for name in sorted(set(expected) - set(found))]
     issues += [f"trigger {name} is not ours" for name in sorted(set(found) - set(expected))]
     issues += [
@@ -122,4 +156,6 @@ def problems(connection: BaseDatabaseWrapper) -> list[str]:
         issues += [f"trigger {name} is disabled" for name in sorted(disabled)]
         if bodies != [_POSTGRES_FUNCTION]:
             issues.append("the function audit_event_refuse has been changed")
+    if permits:
+        issues.append(f"{permits} prune permit(s) left in place")
     return issues

@@ -13,4 +13,5 @@ urlpatterns = [
     path("intake/<str:token>/", views.intake_link, name="intake_link"),
     path("coachees/", views.coachee_list, name="list"),
     path("coachees/<str:pseudonym>/", views.coachee_contact, name="contact"),
+    path("coachees/<str:pseudonym>/vcard/", views.coachee_vcard, name="vcard"),
 ]

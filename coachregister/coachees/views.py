@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from coachregister.accounts import throttle
-from coachregister.accounts.access import public
+from coachregister.accounts.access import deny, public
+from coachregister.accounts.models import Role
 from coachregister.audit.models import Outcome
 from coachregister.audit.services import event_record
 from coachregister.coachees import access, services, vault
@@ -189,3 +191,55 @@ def coachee_contact(request: HttpRequest, pseudonym: str) -> HttpResponse:
             "last_contact": services.last_contact(coachee),
         },
     )
+
+
+def _vcard_text(value: str) -> str:
+    """RFC 6350 3.4: backslash, comma, semicolon and line ends are escaped in a text value."""
+    return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def vcard(coachee: Coachee, contact: vault.Contact) -> str:
+    """The contact as a vCard 3.0 for the coach's address book; the note carries the
+    pseudonym so a mailbox task (art. 12.1) can be matched to it later."""
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"N:{_vcard_text(contact.last_name)};{_vcard_text(contact.first_name)};;;",
+        f"FN:{_vcard_text(contact.full_name)}",
+        f"EMAIL;TYPE=INTERNET:{_vcard_text(contact.email)}",
+    ]
+    if contact.phone:
+        lines.append(f"TEL;TYPE=CELL:{_vcard_text(contact.phone)}")
+    lines += [f"NOTE:coachregister {coachee.pseudonym}", "END:VCARD"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+@never_cache
+def coachee_vcard(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    """Art. 12.1: a copy of the contact in the coach's mailbox is a recorded act. Only the
+    coachee's own coach downloads it (the mailbox tasks after an erasure go to the coaches of
+    the coachee's trajectories, so a copy elsewhere would escape them), and not while the
+    coachee's processing is restricted (art. 8). Every download and refusal is audited."""
+    coachee = None
+    if request.user.role == Role.COACH:
+        coachee = Coachee.objects.visible_to(request.user).filter(pseudonym=pseudonym).first()
+    if coachee is None:
+        known = Coachee.objects.filter(pseudonym=pseudonym).only("pseudonym").first()
+        if known is None:
+            raise Http404
+        return deny(request, object_type=access.COACHEE, object_id=known.pseudonym)
+    if coachee.restricted:
+        event_record(action="coachees.contact.vcard_downloaded", request=request,
+                     outcome=Outcome.DENIED, object_type=access.COACHEE,
+                     object_id=coachee.pseudonym, detail={"reason": "restricted"})
+        return render(request, "accounts/denied.html", {"message": _(
+            "Processing of this coachee's data is restricted: the contact cannot be "
+            "downloaded.")}, status=403)
+    contact = vault.open_contact(coachee)
+    with transaction.atomic():
+        event_record(action="coachees.contact.vcard_downloaded", request=request,
+                     object_type=access.COACHEE, object_id=coachee.pseudonym)
+    response = HttpResponse(vcard(coachee, contact), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{coachee.pseudonym}.vcf"'
+    return response

@@ -126,6 +126,7 @@ def build_world() -> World:
     from coachregister.accounts import services as accounts
     from coachregister.accounts.models import ThirdPartyScope
     from coachregister.audit.engagements import engagement_open
+    from coachregister.coachees.models import Coachee
     from coachregister.coachees.vault import Contact
     from coachregister.disclosures import services as disclosures
     from coachregister.notes.services import session_record
@@ -207,6 +208,15 @@ def build_world() -> World:
                               decision="refused", justification="Gerechtvaardigd belang.")
         side["request"] = data_request.pk
         side["letter"] = data_request.letters.get().pk
+    from coachregister.retention import mailbox
+    from coachregister.retention.services import hold_set
+
+    for side in (w.own, w.foreign):  # a hold and a mailbox task (its coach's) per side
+        coachee = Coachee.objects.get(pk=side["coachee_pk"])
+        side["hold"] = hold_set(actor=owner, request=None, coachee=coachee,
+                                reason="Geschil over de facturatie",
+                                until=today + timedelta(days=30)).pk
+        side["mailbox_task"] = mailbox.mailbox_tasks_create(coachee=coachee)[0].pk
     w.own["user"] = u[TP_IN].pk  # a user both managers may manage
     w.foreign["user"] = owner.pk  # an owner: only owners manage owners (art. 4.1b)
     return w
@@ -347,6 +357,19 @@ TABLE: dict[str, Row] = {
     # retention (art. 10): only who may work on the trajectory confirms; no method: an error.
     "retention:paper_confirm": Row(post_only(STAFF_OK), page(MANAGERS, {COACH}),
                                    by("paper_task", "pk")),
+    # retention pages (art. 10.1, 10.2): the register's runners; the owner sets the policy.
+    "retention:overview": Row(page(MANAGERS), page(MANAGERS)),
+    "retention:policy": Row(page(MANAGERS), page({OWNER})),  # empty form: nothing saved
+    "retention:hold_new": Row(page(MANAGERS), page(MANAGERS)),
+    "retention:hold_lift": Row(page(MANAGERS), page(MANAGERS), by("hold", "pk"),
+                               carries_out=True),  # GET asks to confirm; POST lifts
+    "retention:records": Row(page(MANAGERS), page(MANAGERS)),
+    "retention:records_csv": Row(page(MANAGERS), page(MANAGERS)),
+    # art. 12.1: only the task's assignee confirms (the managers too are refused).
+    "retention:mailbox_confirm": Row(post_only(STAFF_OK), page(own={COACH}),
+                                     by("mailbox_task", "pk"), carries_out=True),
+    # art. 12.1: the vCard is for the coachee's own coach only.
+    "coachees:vcard": Row(page(own={COACH}), page(own={COACH}), COACHEE_PS),
 }
 
 

@@ -202,3 +202,18 @@ def test_the_owners_get_one_digest_a_day_with_the_fingerprint(settings: object) 
         anchors.worker_tick(send=message_enqueue)
     assert digests.count() == 2
     assert not mail.outbox  # through the outbox only
+
+
+def test_a_restore_record_supersedes_only_the_anchors_above_its_head() -> None:
+    records = [
+        {"type": "anchor", "seq": 5, "hash": "a5"},
+        {"type": "anchor", "seq": 9, "hash": "a9"},
+        {"type": "restore", "backup_head_seq": 7, "backup_head_hash": "h7", "backup": "b"},
+        {"type": "anchor", "seq": 12, "hash": "a12"},
+    ]
+    kept, superseded = anchors.in_force(records)
+    assert superseded == 1
+    assert anchors.checkpoints(kept) == {5: "a5", 7: "h7", 12: "a12"}
+    # Without the restore record the anchor above the head stays: a cut is a cut.
+    assert anchors.checkpoints(anchors.in_force(records[:2] + records[3:])[0]) == {
+        5: "a5", 9: "a9", 12: "a12"}

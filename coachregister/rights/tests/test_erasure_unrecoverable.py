@@ -45,11 +45,16 @@ def test_sqlite_file_and_wal_hold_no_byte_of_the_erased_coachee(tmp_path: Path) 
     """A real file database in WAL mode, no VACUUM: after the erasure (and the confirmation
     sent) the captured wrapped key, ciphertexts, blind index and mail are in neither file,
     while a living coachee's ciphertext is found by the same search."""
+    assert_no_captured_bytes_left(tmp_path, "erasure")
+
+
+def assert_no_captured_bytes_left(tmp_path: Path, mode: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(COACHREGISTER_ENV="test", COACHREGISTER_VAR_DIR=str(tmp_path),
-               COACHREGISTER_KEY_DIR=str(tmp_path / "keys"))
+               COACHREGISTER_KEY_DIR=str(tmp_path / "keys"),
+               COACHREGISTER_EVIDENCE_DIR=str(tmp_path / "evidence"))
     script = Path(__file__).with_name("erasure_in_a_file_database.py")
-    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, str(script), mode], env=env, capture_output=True,
                             text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])

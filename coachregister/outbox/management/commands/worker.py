@@ -15,9 +15,12 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from coachregister.audit.anchors import worker_tick as anchor_tick
+from coachregister.audit.prune import prune_tick
 from coachregister.outbox import services
+from coachregister.retention.others import daily_run
 from coachregister.retention.services import epochs_maintain
 from coachregister.rights.portal import lookups_process
 from coachregister.rights.services import remind_deadlines
@@ -44,11 +47,18 @@ class Command(BaseCommand):
         # caller would otherwise no longer stop on SIGINT/SIGTERM.
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         housekept = 0.0
+        retention_day = None  # the Dutch day of this worker's last retention pass
         try:
             while True:
                 if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS or options["once"]:
                     epochs_maintain()
                     services.failed_wipe()
+                    prune_tick()  # audit events past their retention, whole months (art. 10)
+                    # Once per Dutch day (art. 10): the purge, mailbox tasks, business
+                    # contacts, staff accounts, paper-dossier reminders. Idempotent, under a
+                    # lock; None while another worker runs it (tried again next time).
+                    if retention_day != timezone.localdate() and daily_run() is not None:
+                        retention_day = timezone.localdate()
                     housekept = time.monotonic()
                 remind_deadlines()  # idempotent: each reminder is claimed once
                 lookups_process()  # portal links: queued look-ups, each claimed once
