@@ -7,7 +7,10 @@ transaction_mode IMMEDIATE). The unique `seq` and `hash` columns are the last li
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -90,7 +93,34 @@ def event_record(
         "outcome": str(outcome),
         "detail": detail,
     }
+    buffer = getattr(_deferred, "rows", None)
+    if buffer is not None:  # inside `deferred()`: appended with the others at its end
+        buffer.append(values)
+        return Event(**values)
     return _append([values])[0]
+
+
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the events of a long transaction and append them in one INSERT at the end of
+    the block, still inside that transaction. The chain's append lock is then held for the
+    last moment of the transaction instead of all of it, so a purge batch does not make every
+    audited page wait (benchmarks/purge.py). An event is still never without its action:
+    both commit or neither."""
+    if getattr(_deferred, "rows", None) is not None:  # nested: the outer block appends
+        yield
+        return
+    _deferred.rows = []
+    try:
+        yield
+        rows = _deferred.rows
+    finally:
+        _deferred.rows = None
+    if rows:
+        _append(rows)
 
 
 def events_record(

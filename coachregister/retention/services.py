@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import User
-from coachregister.audit.services import event_record
+from coachregister.audit.services import deferred, event_record
 from coachregister.lib import deadlines, fault
 from coachregister.retention.models import (
     DestructionMethod,
@@ -329,7 +329,9 @@ def purge_run(
     for start in range(0, len(due), batch_size):
         batch = due[start : start + batch_size]
         fault.step("batch.start")
-        with transaction.atomic():
+        # The batch's audit events are appended at its end: the chain's lock is held only
+        # for the commit, not for the whole batch (audit.services.deferred).
+        with transaction.atomic(), deferred():
             for pseudonym, expiry in batch:
                 tombstone = Tombstone.objects.filter(pseudonym=pseudonym).exists()
                 with journal.effect(journal.Effect.PURGE, pseudonym):
