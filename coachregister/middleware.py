@@ -38,3 +38,35 @@ class SecurityHeadersMiddleware:
             # Pages with personal data are never kept by the browser or a proxy.
             response["Cache-Control"] = "no-store"
         return response
+
+
+def restore_pending() -> bool:
+    """A restore is putting the database back (retention/backup.py): nothing may be served
+    or done until it has re-applied the rights journal (check coachregister.E005)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from coachregister.checks import RESTORE_MARKER
+
+    return (Path(settings.COACHREGISTER_EVIDENCE_DIR) / RESTORE_MARKER).exists()
+
+
+class RestorePendingMiddleware:
+    """Processes that were already running when a restore began stop serving too: the system
+    check only runs at start, and between the database being put back and the journal being
+    re-applied, people erased after the backup would be visible again (art. 8.3)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if restore_pending():
+            from django.utils.translation import gettext as _
+
+            return HttpResponse(
+                _("The register is being restored from a backup. Try again in a few minutes."),
+                status=503, content_type="text/plain; charset=utf-8",
+                headers={"Retry-After": "120"},
+            )
+        return self.get_response(request)

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coachregister.middleware.RestorePendingMiddleware",
     "coachregister.accounts.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "coachregister.middleware.SecurityHeadersMiddleware",

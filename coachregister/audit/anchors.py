@@ -162,7 +162,9 @@ def anchor(now: datetime | None = None) -> dict[str, Any] | None:
     now = now or timezone.now()
     with _writer():
         head = _head()
-        existing = anchors(read_records())
+        # After a restore to an older head, the anchors of the replaced chain no longer
+        # count: the restored chain is anchored again from its own head on.
+        existing = anchors(in_force(read_records())[0])
         if head is None or (existing and existing[-1]["seq"] >= head[0]):
             return None
         record: dict[str, Any] = {
@@ -185,7 +187,7 @@ def worker_tick(
     from coachregister.audit.models import Event
 
     now = now or timezone.now()
-    records = read_records()
+    records = in_force(read_records())[0]
     last = anchors(records)[-1] if anchors(records) else None
     head = _head()
     written = None
@@ -211,7 +213,7 @@ def _digest(now: datetime, send: Callable[..., object]) -> None:
         records = read_records()
         if any(r.get("type") == "digest" and r.get("date") == today for r in records):
             return
-        found = anchors(records)
+        found = anchors(in_force(records)[0])
         if not found:
             return
         latest = found[-1]

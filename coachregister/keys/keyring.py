@@ -111,6 +111,10 @@ def _key_path(epoch_id: str) -> Path:
     return key_dir() / f"{epoch_id}.epoch"
 
 
+def _destroyed_path(epoch_id: str) -> Path:
+    return key_dir() / f"{epoch_id}.destroyed"
+
+
 def _vacated_path(epoch_id: str) -> Path:
     return key_dir() / f"{epoch_id}.vacated"
 
@@ -250,6 +254,8 @@ def epochs_retire(in_use: set[str], now: datetime | None = None) -> list[str]:
                 _write_new_file(_vacated_path(epoch.id), now.isoformat().encode("ascii"))
                 continue
             if now - epoch.vacated_at >= timedelta(days=backup_age_days()):
+                # Remembered (no key material), so a restore never brings it back.
+                _write_new_file(_destroyed_path(epoch.id), now.isoformat().encode("ascii"))
                 _shred_file(_key_path(epoch.id))
                 _vacated_path(epoch.id).unlink(missing_ok=True)
                 _epoch_keys.pop(_cache_key(epoch.id), None)
@@ -437,7 +443,7 @@ def epoch_file_restore(epoch_id: str, data: bytes) -> bool:
     if record.get("id") != epoch_id or "/" in epoch_id or epoch_id.startswith("."):
         raise crypto.DecryptionError("the backup's epoch file does not match its name")
     with _dir_lock():
-        if _key_path(epoch_id).exists():
-            return False
+        if _key_path(epoch_id).exists() or _destroyed_path(epoch_id).exists():
+            return False  # a destroyed epoch stays destroyed: that is the erasure bound
         _write_new_file(_key_path(epoch_id), data)
         return True

@@ -602,6 +602,15 @@ class RestoreResult:
     journal_short: bool = False
 
 
+def too_old(manifest: dict[str, Any], now: datetime | None = None) -> bool:
+    """Art. 6, 8.3: past the backup age a backup's key epochs may have been destroyed on
+    purpose (the erasure bound); restoring it would bring erased people back."""
+    from coachregister.keys import keyring
+
+    made = datetime.fromisoformat(manifest["time"])
+    return (now or timezone.now()) - made > timedelta(days=keyring.backup_age_days())
+
+
 def restore(
     path: Path, *, journal_lost: bool = False, out: Callable[[str], None] = lambda _line: None
 ) -> RestoreResult:
@@ -614,9 +623,13 @@ def restore(
     from django.core.management import call_command
 
     from coachregister.audit import anchors
+    from coachregister.keys import keyring
 
     manifest, key = manifest_read(path)
     _walk(path, manifest, key, lambda _name: None)  # every chunk, before anything is touched
+    if too_old(manifest):
+        raise BackupError(_("This backup is older than the backup age (%(days)d days) and is "
+                            "not restored.") % {"days": keyring.backup_age_days()})
     if manifest["engine"] != _engine():
         raise BackupError(_("This backup was made on %(engine)s; the configured database is "
                             "another engine.") % {"engine": manifest["engine"]})

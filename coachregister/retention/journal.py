@@ -22,7 +22,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,26 +142,34 @@ def entries() -> list[Entry]:
     return list(found.values())
 
 
-def reconcile() -> list[Entry]:
+def reconcile(min_age: timedelta = timedelta(minutes=5)) -> list[Entry]:
     """After a crash: an erasure or purge intent without a mark is done when its destruction
     record exists (the commit happened, the mark did not), aborted when the coachee is still
-    whole. Other effects stay pending for the owner. Returns what stays pending."""
+    whole. Other effects stay pending for the owner. Returns what stays pending.
+
+    An effect may still be running in another process: only intents older than `min_age`
+    are judged, and each with the coachee's row locked, so a transaction that is about to
+    commit is waited for rather than judged half-way (a later done mark wins anyway)."""
     from coachregister.coachees.models import Coachee
     from coachregister.retention.models import DestructionRecord, Scope
 
     pending = []
+    cutoff = timezone.now() - min_age
     for entry in entries():
         if entry.state != "pending":
             continue
-        if entry.effect in (Effect.ERASURE, Effect.PURGE):
+        if entry.effect in (Effect.ERASURE, Effect.PURGE) and entry.time <= cutoff:
             scope = Scope.ERASURE if entry.effect == Effect.ERASURE else Scope.PURGE
-            recorded = DestructionRecord.objects.filter(
-                pseudonym=entry.pseudonym, scope=scope, destroyed_at__gte=entry.time
-            ).exists()
+            with transaction.atomic():
+                exists = Coachee.objects.select_for_update().filter(
+                    pseudonym=entry.pseudonym).exists()
+                recorded = DestructionRecord.objects.filter(
+                    pseudonym=entry.pseudonym, scope=scope, destroyed_at__gte=entry.time
+                ).exists()
             if recorded:
                 mark(entry.id, "done")
                 continue
-            if scope == Scope.PURGE or Coachee.objects.filter(pseudonym=entry.pseudonym).exists():
+            if scope == Scope.PURGE or exists:
                 mark(entry.id, "abort")
                 continue
         pending.append(entry)

@@ -331,9 +331,13 @@ def purge_run(
         fault.step("batch.start")
         # The batch's audit events are appended at its end: the chain's lock is held only
         # for the commit, not for the whole batch (audit.services.deferred).
+        purged: list[str] = []
         with transaction.atomic(), deferred():
             for pseudonym, expiry in batch:
                 tombstone = Tombstone.objects.filter(pseudonym=pseudonym).exists()
+                if not tombstone and not _still_due(pseudonym, today, policy):
+                    continue  # a hold, a request or a new contact came in meanwhile
+                purged.append(pseudonym)
                 with journal.effect(journal.Effect.PURGE, pseudonym):
                     fault.step("coachee.journalled")
                     shred(
@@ -346,11 +350,23 @@ def purge_run(
             fault.step("batch.before_commit")
         fault.step("batch.committed")
         result.batches += 1
-        result.purged += len(batch)
-        result.pseudonyms += [pseudonym for pseudonym, _expiry in batch]
+        result.purged += len(purged)
+        result.pseudonyms += purged
         if progress is not None:
             progress(result.purged, result.due)
     return result
+
+
+def _still_due(pseudonym: str, today: date, policy: RetentionPolicy) -> bool:
+    """Inside the batch, with the coachee's row locked: the list of due coachees was made
+    before the batch began, and a hold, a request, a reopened trajectory or a new contact
+    may have come in since (art. 10.1)."""
+    from coachregister.coachees.models import Coachee
+
+    coachee = Coachee.objects.select_for_update().filter(pseudonym=pseudonym).first()
+    if coachee is None:
+        return False  # gone meanwhile (an erasure): its tombstone has its own day
+    return not keepers(coachee, today) and expiry_date(coachee, policy) < today
 
 
 def past_purge_day(today: date | None = None) -> int:

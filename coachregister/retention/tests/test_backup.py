@@ -265,3 +265,47 @@ def test_e005_refuses_to_serve_while_a_restore_is_pending(settings: Any, tmp_pat
     finally:
         marker.unlink()
     assert checks.no_restore_pending() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.article("10.2")
+def test_running_processes_stop_serving_and_working_while_a_restore_is_pending(
+    settings: object, client: object
+) -> None:
+    """The system check only runs at start; a process already running must stop too."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from coachregister.checks import RESTORE_MARKER
+
+    marker = Path(settings.COACHREGISTER_EVIDENCE_DIR) / RESTORE_MARKER  # type: ignore[attr-defined]
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("restore")
+    response = client.get("/login/")  # type: ignore[attr-defined]
+    assert response.status_code == 503 and response["Retry-After"] == "120"
+    out = io.StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "sent" not in out.getvalue()  # the pass did nothing
+    marker.unlink()
+    assert client.get("/login/").status_code == 200  # type: ignore[attr-defined]
+
+
+@pytest.mark.article("8.3")
+def test_a_backup_older_than_the_backup_age_is_not_restored_nor_a_destroyed_epoch(
+    own_keys: Path,
+) -> None:
+    """Past the backup age its key epochs may have been destroyed on purpose (the erasure
+    bound): `restore` refuses it; and a destroyed epoch is never put back from any backup."""
+    from coachregister.retention import backup
+
+    made = timezone.now() - timedelta(days=keyring.backup_age_days())
+    assert not backup.too_old({"time": made.isoformat()}, now=made + timedelta(days=35))
+    assert backup.too_old({"time": made.isoformat()},
+                          now=made + timedelta(days=keyring.backup_age_days(), seconds=1))
+    epoch = keyring.current_epoch()
+    data = (keyring.key_dir() / f"{epoch.id}.epoch").read_bytes()
+    (keyring.key_dir() / f"{epoch.id}.destroyed").write_text("gone")
+    (keyring.key_dir() / f"{epoch.id}.epoch").unlink()
+    assert keyring.epoch_file_restore(epoch.id, data) is False
+    assert not (keyring.key_dir() / f"{epoch.id}.epoch").exists()

@@ -272,3 +272,24 @@ def test_a_failed_shred_is_journalled_aborted_and_leaves_the_coachee_whole(
         services.purge_run()
     assert alive(trajectory.coachee_pseudonym)
     assert [e.state for e in journal.entries()] == ["aborted"]
+
+
+@pytest.mark.article("10.1")
+def test_a_hold_set_after_the_list_was_made_still_keeps_the_coachee(
+    owner: User, coach: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The due list is made before the batch; the batch re-checks each coachee under a lock."""
+    trajectory = ended(owner, coach, 12, date(2015, 2, 2))
+    coachee = trajectory.coachee
+    made = services.due_for_purge
+
+    def and_then_a_hold(*args: object, **kwargs: object) -> list[tuple[str, date]]:
+        due = made(*args, **kwargs)  # type: ignore[arg-type]
+        services.hold_set(actor=owner, request=None, coachee=coachee, reason="geschil",
+                          until=date.today() + timedelta(30))
+        return due
+
+    monkeypatch.setattr(services, "due_for_purge", and_then_a_hold)
+    result = services.purge_run()
+    assert (result.due, result.purged) == (1, 0)
+    assert alive(coachee.pseudonym)

@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from coachregister.audit.anchors import worker_tick as anchor_tick
 from coachregister.audit.prune import prune_tick
+from coachregister.lib import physical
+from coachregister.middleware import restore_pending
 from coachregister.outbox import services
 from coachregister.retention.others import daily_run
 from coachregister.retention.services import epochs_maintain
@@ -50,7 +52,13 @@ class Command(BaseCommand):
         retention_day = None  # the Dutch day of this worker's last retention pass
         try:
             while True:
+                if restore_pending():  # a restore began after this worker started
+                    if options["once"] or stopping:
+                        return
+                    time.sleep(options["interval"])
+                    continue
                 if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS or options["once"]:
+                    physical.checkpoint_quietly()  # a WAL truncation owed by a busy moment
                     epochs_maintain()
                     services.failed_wipe()
                     prune_tick()  # audit events past their retention, whole months (art. 10)
