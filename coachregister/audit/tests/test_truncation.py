@@ -217,3 +217,20 @@ def test_a_restore_record_supersedes_only_the_anchors_above_its_head() -> None:
     # Without the restore record the anchor above the head stays: a cut is a cut.
     assert anchors.checkpoints(anchors.in_force(records[:2] + records[3:])[0]) == {
         5: "a5", 9: "a9", 12: "a12"}
+
+
+def test_after_a_restore_to_an_older_head_the_trail_is_anchored_again() -> None:
+    """Anchors above a restored head belong to the replaced chain: new anchors are written
+    from the restored head on, and verify passes (review finding)."""
+    trail(10)
+    assert anchors.anchor()["seq"] == 10
+    five = Event.objects.get(seq=5)
+    triggers.drop(connection)
+    sql("DELETE FROM audit_event WHERE seq > 5")  # the database as the backup had it
+    triggers.install(connection)
+    anchors.restore_append(backup="b", head_seq=5, head_hash=five.hash, now=timezone.now())
+    trail(3)
+    record = anchors.anchor()
+    assert record is not None and record["seq"] == 8
+    out = verify()
+    assert "OK: 8 events" in out and "superseded: 1" in out
