@@ -11,7 +11,36 @@ from coachregister.accounts.models import User
 from coachregister.audit.models import Outcome
 
 
-class EventFilterForm(forms.Form):
+class DayRangeMixin:
+    """`date_from` and `date_until` fields whose days must become moments: a day at the ends
+    of the calendar (0001-01-01 is before UTC's first day in Amsterdam, the day after
+    9999-12-31 does not exist) is a form error, not a server error (art. 6: a crafted address
+    must not break the register)."""
+
+    cleaned_data: dict[str, object]
+    fields: dict[str, forms.Field]
+
+    def _clean_day(self, name: str) -> date | None:
+        day = self.cleaned_data.get(name)
+        if not isinstance(day, date):
+            return None
+        try:
+            for moment in (day_start(day), day_start(day + timedelta(days=1))):
+                moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                self.fields[name].error_messages["invalid"], code="invalid"
+            ) from None
+        return day
+
+    def clean_date_from(self) -> date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_until(self) -> date | None:
+        return self._clean_day("date_until")
+
+
+class EventFilterForm(DayRangeMixin, forms.Form):
     action = forms.CharField(
         label=_("Action starts with"),
         required=False,
@@ -34,28 +63,6 @@ class EventFilterForm(forms.Form):
     before = forms.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
     )
-
-    def _clean_day(self, name: str) -> date | None:
-        """A date the filter cannot turn into a moment (0001-01-01 is before UTC's first day in
-        Amsterdam, the day after 9999-12-31 does not exist) is a form error, not a server
-        error (art. 6: a crafted address must not break the register)."""
-        day = self.cleaned_data.get(name)
-        if day is None:
-            return None
-        try:
-            for moment in (day_start(day), day_start(day + timedelta(days=1))):
-                moment.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise ValidationError(
-                self.fields[name].error_messages["invalid"], code="invalid"
-            ) from None
-        return day
-
-    def clean_date_from(self) -> date | None:
-        return self._clean_day("date_from")
-
-    def clean_date_until(self) -> date | None:
-        return self._clean_day("date_until")
 
 
 def day_start(day: date) -> datetime:

@@ -3,13 +3,10 @@ filter. The rules themselves live in retention/services.py; these forms only rea
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
-
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coachregister.audit.forms import day_start
+from coachregister.audit.forms import DayRangeMixin
 from coachregister.retention.models import DestructionReason, RetentionPolicy, Scope
 
 _PERIOD = {"min_value": 1, "max_value": 100}
@@ -70,7 +67,7 @@ class HoldForm(forms.Form):
         return self.cleaned_data["pseudonym"].strip().upper()
 
 
-class RecordFilterForm(forms.Form):
+class RecordFilterForm(DayRangeMixin, forms.Form):
     """Art. 10.2: destruction records by scope, reason and date range."""
 
     scope = forms.ChoiceField(
@@ -81,24 +78,3 @@ class RecordFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=_DATE)
     date_until = forms.DateField(label=_("Until"), required=False, widget=_DATE)
-
-    def _clean_day(self, name: str) -> date | None:
-        """A day that cannot become a moment (the ends of the calendar) is a form error, not
-        a server error (art. 6)."""
-        day = self.cleaned_data.get(name)
-        if day is None:
-            return None
-        try:
-            for moment in (day_start(day), day_start(day + timedelta(days=1))):
-                moment.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise ValidationError(
-                self.fields[name].error_messages["invalid"], code="invalid"
-            ) from None
-        return day
-
-    def clean_date_from(self) -> date | None:
-        return self._clean_day("date_from")
-
-    def clean_date_until(self) -> date | None:
-        return self._clean_day("date_until")
