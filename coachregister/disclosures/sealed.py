@@ -3,9 +3,9 @@
 Staff write reasons, purposes and notes about a coachee (a request's justification, a
 disclosure's purpose, how identity was checked). They are personal data like the contact
 details, so they are encrypted under the same per-coachee key: erasing the coachee
-(crypto-shredding) makes them unreadable with everything else. Readers then get a neutral
-placeholder instead of an error, so the pseudonymous record (the request, the register entry)
-stays viewable. Used by `rights` and `disclosures`; decrypting happens only through the
+(crypto-shredding) makes them unreadable with everything else. Readers then get the fixed
+text "(erased)" instead of an error, so the pseudonymous record (the request, the register
+entry) stays viewable. Used by `rights` and `disclosures`; decrypting happens only through the
 models' read properties, which the access-scoped views render.
 """
 

@@ -132,7 +132,7 @@ def test_while_locked_a_user_with_a_second_factor_gives_both(
     limit = settings.AXES_FAILURE_LIMIT  # type: ignore[attr-defined]
     for n in range(limit):  # failures from elsewhere lock the account
         Client().post(reverse("accounts:login"), {"username": owner.username,
-                                                  "password": f"guess-{n}-xxxxxx"},
+                                                  "password": f"guess-{n}-wrong1"},
                       REMOTE_ADDR=f"198.51.100.{n + 1}")
     assert policy.account_locked(owner.username)
     client = client_for(owner)

@@ -1,6 +1,6 @@
 """The purposes and legal grounds in the disclosure register and in consents are sealed under
 the coachee's key (art. 6) and come back on the register page, in the access copy and after an
-erasure as a placeholder (art. 1.10, 9.1)."""
+erasure as the fixed "(erased)" text (art. 1.10, 9.1)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,8 @@ def link_paths() -> list[str]:
 
 def shape(sql: str) -> str:
     """A statement without its values: quoted strings, blobs (X'..', '\\x..'::bytea) and
-    numbers become placeholders, so two requests compare by what they do, not by the data."""
+    numbers are replaced by a fixed token, so two requests compare by what they do, not by
+    the data."""
     sql = re.sub(r"[EX]?'(?:[^']|'')*'(?:::\w+)?", "?", sql)
     sql = re.sub(r'"s\d+_x\d+"', "savepoint", sql)
     return re.sub(r"\b\d+(?:\.\d+)?\b", "N", sql)

@@ -2,7 +2,7 @@
 checked, the extension reasons, the justification and the other form of a request, and the
 purposes and legal grounds of disclosures and consents. Nothing of it is in the raw database;
 each comes back on its page, in its mail and in its letter; after an erasure the pages show a
-placeholder instead of failing."""
+fixed "(erased)" text instead of failing."""
 
 from __future__ import annotations
 
