@@ -39,6 +39,17 @@ class DayRangeMixin:
     def clean_date_until(self) -> date | None:
         return self._clean_day("date_until")
 
+    def day_range(self, field: str) -> dict[str, datetime]:
+        """The lookups that keep `field` (a moment) within the chosen Dutch days."""
+        lookups = {}
+        if self.cleaned_data.get("date_from"):
+            lookups[f"{field}__gte"] = day_start(self.cleaned_data["date_from"])  # type: ignore[arg-type]
+        if self.cleaned_data.get("date_until"):
+            lookups[f"{field}__lt"] = day_start(
+                self.cleaned_data["date_until"] + timedelta(days=1)  # type: ignore[operator]
+            )
+        return lookups
+
 
 class EventFilterForm(DayRangeMixin, forms.Form):
     action = forms.CharField(

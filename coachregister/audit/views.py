@@ -6,14 +6,12 @@ long the trail grows; no COUNT over millions of rows.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
-from coachregister.audit.forms import EventFilterForm, day_start
+from coachregister.audit.forms import EventFilterForm
 from coachregister.audit.models import Event
 
 PAGE_SIZE = 50
@@ -34,10 +32,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             events = events.filter(outcome=data["outcome"])
         if data["object_id"]:
             events = events.filter(object_id=data["object_id"])
-        if data["date_from"]:
-            events = events.filter(created_at__gte=day_start(data["date_from"]))
-        if data["date_until"]:
-            events = events.filter(created_at__lt=day_start(data["date_until"] + timedelta(1)))
+        events = events.filter(**form.day_range("created_at"))
         if data["before"]:
             events = events.filter(seq__lt=data["before"])
     page = list(events[: PAGE_SIZE + 1])

@@ -29,7 +29,6 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts import reauth
 from coachregister.accounts.access import REGISTER_ROLES, deny, roles_required
 from coachregister.accounts.models import Role
-from coachregister.audit.forms import day_start
 from coachregister.audit.services import event_record, events_record
 from coachregister.lib import deadlines
 from coachregister.retention import mailbox, services
@@ -268,11 +267,7 @@ def _filtered_records(form: RecordFilterForm) -> QuerySet[DestructionRecord]:
             records = records.filter(scope=data["scope"])
         if data["reason"]:
             records = records.filter(reason=data["reason"])
-        if data["date_from"]:
-            records = records.filter(destroyed_at__gte=day_start(data["date_from"]))
-        if data["date_until"]:
-            records = records.filter(
-                destroyed_at__lt=day_start(data["date_until"] + timedelta(days=1)))
+        records = records.filter(**form.day_range("destroyed_at"))
     return records
 
 
