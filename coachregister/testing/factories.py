@@ -42,3 +42,19 @@ def trajectory(actor: User, coach: User, *, contact: Contact | None = ANNE,
                     regulation=regulation(), keyword_consent=keyword_consent)
     opened.refresh_from_db()
     return opened
+
+
+def letters(n: int) -> str:
+    """A number written in letters (names take letters only): 0 -> a, 26 -> ba."""
+    word = ""
+    while True:
+        n, rest = divmod(n, 26)
+        word = "abcdefghijklmnopqrstuvwxyz"[rest] + word
+        if n == 0:
+            return word
+
+
+def person(n: int) -> Contact:
+    """A distinct, valid person per number."""
+    return Contact(f"Voornaam{letters(n)}", f"Achternaam{letters(n)}",
+                   f"persoon{n}@voorbeeld.example", f"+3161{n:07d}")

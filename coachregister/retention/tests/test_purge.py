@@ -26,26 +26,12 @@ from coachregister.retention.models import DestructionRecord, RetentionPolicy, T
 from coachregister.retention.shredder import COVERAGE
 from coachregister.rights import services as rights
 from coachregister.testing import factories
+from coachregister.testing.factories import person
 from coachregister.trajectories.models import Trajectory
 from coachregister.trajectories.services import trajectory_end
 
 pytestmark = pytest.mark.django_db
 AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def letters(n: int) -> str:
-    word = ""
-    while True:
-        n, rest = divmod(n, 26)
-        word = "abcdefghijklmnopqrstuvwxyz"[rest] + word
-        if n == 0:
-            return word
-
-
-def person(n: int) -> vault.Contact:
-    """A distinct, valid person per number (names take letters only)."""
-    return vault.Contact(f"Voornaam{letters(n)}", f"Achternaam{letters(n)}",
-                         f"persoon{n}@voorbeeld.example", f"+3161{n:07d}")
 
 
 def at(day: date, hour: int = 12) -> time_machine.travel:

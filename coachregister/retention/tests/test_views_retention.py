@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from coachregister.accounts.models import User
 from coachregister.audit.models import Event
-from coachregister.coachees import vault
 from coachregister.conftest import ROLE_FIXTURES, confirm_recently
 from coachregister.lib import deadlines
 from coachregister.retention import services
@@ -32,26 +31,13 @@ from coachregister.retention.models import (
     Tombstone,
 )
 from coachregister.testing import factories
+from coachregister.testing.factories import person
 from coachregister.trajectories.models import Trajectory
 from coachregister.trajectories.services import trajectory_end
 
 pytestmark = pytest.mark.django_db
 AMS = ZoneInfo("Europe/Amsterdam")
 MANAGERS = {"owner", "administrator"}
-
-
-def letters(n: int) -> str:
-    word = ""
-    while True:
-        n, rest = divmod(n, 26)
-        word = "abcdefghijklmnopqrstuvwxyz"[rest] + word
-        if n == 0:
-            return word
-
-
-def person(n: int) -> vault.Contact:
-    return vault.Contact(f"Voornaam{letters(n)}", f"Achternaam{letters(n)}",
-                         f"persoon{n}@voorbeeld.example", f"+3161{n:07d}")
 
 
 def at(day: date, hour: int = 12) -> time_machine.travel:
