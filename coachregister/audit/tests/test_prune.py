@@ -16,13 +16,14 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import override
 
 from coachregister.audit import anchors, prune, triggers
 from coachregister.audit.models import Event, PrunePermit
 from coachregister.audit.services import event_record
+from coachregister.audit.tests.test_truncation import broken, sql, verify
 from coachregister.lib.deadlines import PRACTICE_TZ
 
 pytestmark = [pytest.mark.django_db]
@@ -37,25 +38,6 @@ MOMENTS = [
     (datetime(2019, 11, 20, 9, 0, tzinfo=PRACTICE_TZ), 1),
     (datetime(2025, 1, 1, 9, 0, tzinfo=PRACTICE_TZ), 1),
 ]
-
-
-def sql(statement: str, params: list | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or [])
-
-
-def verify() -> str:
-    out = io.StringIO()
-    with override("en"):
-        call_command("audit", "verify", stdout=out)
-    return out.getvalue()
-
-
-def broken() -> str:
-    with pytest.raises(CommandError) as info:
-        verify()
-    assert info.value.returncode == 1
-    return str(info.value)
 
 
 @pytest.fixture
