@@ -79,6 +79,11 @@ class Engagement(models.Model):
     seed = models.CharField(max_length=64)
     population = models.JSONField(default=list)
     sample = models.JSONField(default=list)
+    # Art. 5.4: the auditor reads keywords and trajectory records of the sample; contact
+    # details only when the engagement says so (recorded here, shown to the coachee after).
+    include_contact_details = models.BooleanField(
+        _("the auditor may also open contact details"), default=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

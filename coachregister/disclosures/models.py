@@ -18,6 +18,9 @@ class Purpose(models.TextChoices):
     SESSION_KEYWORDS = "session_keywords", _("session keywords (health data)")
     REGULATION = "regulation", _("privacy regulation read and confirmed")
     DISCLOSURE = "disclosure", _("disclosure to a recipient")
+    # GDPR art. 7(3): after withdrawing keyword consent the coachee may let the existing
+    # keywords stay for the rest of the trajectory: a narrower consent, no new keywords.
+    KEYWORDS_KEPT = "keywords_kept", _("existing session keywords kept, no new ones")
 
 
 class Method(models.TextChoices):
@@ -47,7 +50,13 @@ class Consent(models.Model):
         related_name="consents",
         verbose_name=_("recipient"),
     )
-    # Sealed under the coachee's data key (art. 6); read through `disclosure_purpose`.
+    # Art. 2.1: the purpose from the practice's list (disclosure consents).
+    processing_purpose = models.ForeignKey(
+        "practice.ProcessingPurpose", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("purpose"),
+    )
+    # Records before the list of purposes: free text sealed under the coachee's data key
+    # (art. 6); read through `disclosure_purpose`. No longer written.
     disclosure_purpose_enc = models.BinaryField(null=True, blank=True)
     given = models.BooleanField(_("given"))
     text_version = models.CharField(_("text version"), max_length=20)
@@ -58,6 +67,12 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Art. 9.1: a signed paper consent, recorded by the administrator, counts only once an
+    # owner has confirmed it.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-recorded_at"]
@@ -71,6 +86,8 @@ class Consent(models.Model):
 
     @property
     def disclosure_purpose(self) -> str:
+        if self.processing_purpose_id:
+            return self.processing_purpose.label
         return sealed.unseal(self.coachee, SEALED_CONSENT_PURPOSE, self.disclosure_purpose_enc)
 
 
@@ -119,8 +136,13 @@ class Disclosure(models.Model):
     coachee_pseudonym = models.CharField(max_length=20, db_index=True)
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="disclosures")
     categories = models.CharField(_("categories"), max_length=100)
+    processing_purpose = models.ForeignKey(
+        "practice.ProcessingPurpose", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("purpose"),
+    )
     # Free text about the coachee, sealed under their data key (art. 6); read through the
     # properties `purpose` and `legal_ground`, which show "(erased)" after an erasure.
+    # `purpose_enc` is only in records from before the list of purposes.
     purpose_enc = models.BinaryField(null=True, blank=True)
     basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
     legal_ground_enc = models.BinaryField(null=True, blank=True)
@@ -139,6 +161,8 @@ class Disclosure(models.Model):
 
     @property
     def purpose(self) -> str:
+        if self.processing_purpose_id:
+            return self.processing_purpose.label
         return sealed.unseal(self.coachee, SEALED_DISCLOSURE["purpose"], self.purpose_enc)
 
     @property
@@ -146,6 +170,62 @@ class Disclosure(models.Model):
         return sealed.unseal(
             self.coachee, SEALED_DISCLOSURE["legal_ground"], self.legal_ground_enc
         )
+
+    def category_list(self) -> list[str]:
+        return [c for c in self.categories.split(",") if c]
+
+
+class ProposalStatus(models.TextChoices):
+    ASKED = "asked", _("waiting for the coachee")
+    PAPER = "paper", _("paper consent recorded, waiting for an owner's confirmation")
+    CONSENTED = "consented", _("consented")
+    READY = "ready", _("ready (legal duty)")
+    REFUSED = "refused", _("refused by the coachee")
+    SENT = "sent", _("sent")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Proposal(models.Model):
+    """A disclosure prepared by staff (art. 9.1, 9.2): recipient, purpose, categories. Unless a
+    legal duty requires it, the coachee sees exactly what would be sent in the portal, may
+    ask for a correction first, and consents or refuses; only then is it sent, and the sent
+    disclosure enters the register (`Disclosure`). The content consented to is kept sealed
+    under the coachee's key, so what is sent is provably what was shown."""
+
+    coachee = models.ForeignKey(
+        "coachees.Coachee", on_delete=models.CASCADE, related_name="proposals"
+    )
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="+")
+    processing_purpose = models.ForeignKey(
+        "practice.ProcessingPurpose", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("purpose"),
+    )
+    categories = models.CharField(_("categories"), max_length=100)
+    basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
+    legal_ground_enc = models.BinaryField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=ProposalStatus.choices)
+    content_enc = models.BinaryField(null=True, blank=True)
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disclosure = models.ForeignKey(
+        Disclosure, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-prepared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk} ({self.status})"
+
+    @property
+    def legal_ground(self) -> str:
+        return sealed.unseal(self.coachee, "proposal_legal_ground", self.legal_ground_enc)
 
     def category_list(self) -> list[str]:
         return [c for c in self.categories.split(",") if c]

@@ -58,6 +58,13 @@ class KeywordVersion(models.Model):
     number = models.PositiveSmallIntegerField()
     keywords_enc = models.BinaryField()
     reason_enc = models.BinaryField(null=True, blank=True)
+    # Art. 8.1, GDPR 7(3): each version's own data key, wrapped by the current key epoch
+    # (keys/keyring.py) and re-wrapped by the worker. A deleted version then opens from no
+    # copy (dead tuples, WAL, backups) once its epoch is destroyed, although the coachee's
+    # own data key lives on. Versions written before this have none: they are under the
+    # coachee's data key.
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +50,33 @@ class PracticeSettings(models.Model):
         default=False,
         help_text=_("Off: the mail only links to the register, where viewing is recorded."),
     )
+    # GDPR art. 12(3): the answer term may be extended only where the practice's regulation
+    # says so; off by default, and the generated regulation text follows this setting.
+    extension_allowed = models.BooleanField(
+        _("the regulation allows extending the answer term"),
+        default=False,
+        help_text=_(
+            "On: a complex request may be extended to at most three months from receipt, "
+            "with the reasons told within four weeks."
+        ),
+    )
+    # GDPR art. 15(3): the first copy is free; a further copy may carry a fee based on
+    # administrative costs. Zero: further copies are free too.
+    further_copy_fee = models.DecimalField(
+        _("fee for a further copy (euro)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("100.00"))],
+        help_text=_("Administrative costs only. The first copy is always free."),
+    )
+    # Art. 7.1: the details of someone who asked and is not in the register are destroyed
+    # this many days after the answer; a pseudonymous record of receipt and answer stays.
+    unknown_requester_days = models.PositiveSmallIntegerField(
+        _("days to keep an unknown requester's details after the answer"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -83,3 +113,51 @@ class RegulationVersion(models.Model):
     @classmethod
     def current(cls) -> RegulationVersion | None:
         return cls.objects.order_by("-published_at", "-id").first()
+
+
+class PurposeBasis(models.TextChoices):
+    AGREEMENT = "agreement", _("the coaching agreement (GDPR art. 6(1)(b))")
+    CONSENT = "consent", _("consent (GDPR art. 6(1)(a))")
+    EXPLICIT_CONSENT = "explicit_consent", _("explicit consent (GDPR art. 9(2)(a))")
+    LEGAL_DUTY = "legal_duty", _("a legal duty (GDPR art. 6(1)(c))")
+
+
+class ProcessingPurpose(models.Model):
+    """A purpose the register allows (art. 2.1, 2.2). The practice's own purpose (coaching for
+    physical and mental balance) is built in; the owner adds others, each with its basis.
+    Consents and disclosures choose from this list; nothing is processed for a purpose that
+    is not on it. A purpose in use is retired (inactive), never deleted."""
+
+    BUILTIN_COACHING = "coaching"
+
+    code = models.CharField(max_length=30, blank=True, editable=False)
+    name = models.CharField(_("purpose"), max_length=200, blank=True)
+    basis = models.CharField(_("basis"), max_length=20, choices=PurposeBasis.choices)
+    active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-code", "name", "id"]
+        verbose_name = _("purpose")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="one_builtin_purpose_per_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        """The built-in purpose is named in the reader's language; others as the owner wrote."""
+        if self.code == self.BUILTIN_COACHING:
+            return str(_("coaching for a good physical and mental balance"))
+        return self.name
+
+    @classmethod
+    def coaching(cls) -> ProcessingPurpose:
+        obj, _created = cls.objects.get_or_create(
+            code=cls.BUILTIN_COACHING, defaults={"basis": PurposeBasis.AGREEMENT}
+        )
+        return obj

@@ -48,6 +48,8 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "rights.DataRequest": ("keep, free text cleared", "delete, with its letters"),
     "rights.PortalLink": ("delete", "delete"),
     "accounts.ThirdPartyScope": ("keep", "delete with the trajectory"),
+    "coachees.ContactAccess": ("delete", "delete"),
+    "disclosures.Proposal": ("delete", "delete"),
 }
 
 _REQUEST_TEXT = (

@@ -25,8 +25,16 @@ class Kind(models.TextChoices):
     RECTIFICATION = "rectification", _("correction or supplement")
     ERASURE = "erasure", _("erasure")
     RESTRICTION = "restriction", _("restriction")
+    # Retired for new requests (GDPR art. 21 covers processing on art. 6(1)(e) or (f), which
+    # the register has none of); kept so earlier records stay readable.
     OBJECTION = "objection", _("objection")
     PORTABILITY = "portability", _("portability")
+
+
+class KeywordAction(models.TextChoices):
+    CORRECT = "correct", _("correct")
+    SUPPLEMENT = "supplement", _("supplement")
+    DELETE = "delete", _("delete")
 
 
 class Channel(models.TextChoices):
@@ -93,6 +101,37 @@ class DataRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     reminded_soon_at = models.DateTimeField(null=True, blank=True)
     reminded_overdue_at = models.DateTimeField(null=True, blank=True)
+    # Art. 8.1: a correction of one session's keywords (correct, supplement or delete); the
+    # new text is in `changes_enc` under "keywords".
+    session = models.ForeignKey(
+        "notes.CoachingSession", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    keyword_action = models.CharField(
+        _("keywords"), max_length=10, choices=KeywordAction.choices, blank=True
+    )
+    # Art. 9.2: a correction asked from the preview of a prepared disclosure.
+    proposal = models.ForeignKey(
+        "disclosures.Proposal", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="corrections",
+    )
+    # GDPR art. 18(1): why restriction is asked (coachees.models.RestrictionGround).
+    restriction_ground = models.CharField(_("why restricted"), max_length=2, blank=True)
+    # GDPR art. 15(3): a further copy may carry a fee for administrative costs.
+    fee = models.DecimalField(_("fee"), max_digits=6, decimal_places=2, null=True, blank=True)
+    fee_paid_at = models.DateTimeField(_("fee paid"), null=True, blank=True)
+    # Art. 7.1 ("een ieder"): a request from someone not found in the register. Their details
+    # are sealed under a key of the request itself, wrapped by the current key epoch, and
+    # destroyed some days after the answer (PracticeSettings.unknown_requester_days).
+    requester_enc = models.BinaryField(null=True, blank=True)
+    requester_key = models.BinaryField(null=True, blank=True)
+    requester_key_id = models.CharField(max_length=32, blank=True)
+    mailboxes_checked_at = models.DateTimeField(null=True, blank=True)
+    mailboxes_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    details_destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at"]
