@@ -26,7 +26,17 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests are deselected, not skipped, on SQLite; CI runs both engines."""
+    """Every test names the one article of the regulation it proves (the traceability table
+    counts them). PostgreSQL-only tests are deselected, not skipped, on SQLite; CI runs both
+    engines."""
+    wrong = [
+        item.nodeid for item in items
+        if len({m.args[0] for m in item.iter_markers("article")}) != 1
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            "each test carries exactly one article marker: " + ", ".join(wrong[:20])
+        )
     if connection.vendor == "postgresql":
         return
     keep = [item for item in items if item.get_closest_marker("postgres") is None]

@@ -31,7 +31,7 @@ def draw(population: list[str], size: int, seed: str) -> list[str]:
 
 def engagement_open(
     *, actor: User, request: HttpRequest | None, auditor: User, window_from: datetime,
-    window_until: datetime, sample_size: int,
+    window_until: datetime, sample_size: int, include_contact_details: bool = False,
 ) -> Engagement:
     from coachregister.trajectories.models import Trajectory
 
@@ -54,10 +54,12 @@ def engagement_open(
             auditor=auditor, window_from=window_from, window_until=window_until,
             sample_size=sample_size, seed=seed, population=population,
             sample=draw(population, sample_size, seed), created_by=actor,
+            include_contact_details=include_contact_details,
         )
         event_record(action="audit.engagement.opened", request=request, actor=actor,
                      object_type=ENGAGEMENT, object_id=str(engagement.pk),
-                     detail={"auditor": auditor.pk, "sample": len(engagement.sample)})
+                     detail={"auditor": auditor.pk, "sample": len(engagement.sample),
+                             "contact_details": include_contact_details})
     return engagement
 
 

@@ -92,6 +92,13 @@ class EngagementForm(forms.Form):
         label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     sample_size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=500, initial=10)
+    include_contact_details = forms.BooleanField(
+        label=_("The auditor may also open contact details"),
+        required=False,
+        help_text=_("Off: the auditor reads keywords and trajectory records of the sample, not "
+                    "names, email addresses or telephone numbers. The coachee sees it if the "
+                    "auditor opens them."),
+    )
 
     def _clean_moment(self, name: str) -> datetime | None:
         """A moment that has no UTC equivalent (0001-01-01 in Amsterdam) cannot be stored: a

@@ -12,8 +12,9 @@ from django.db.models import Q, QuerySet
 from coachregister.audit.models import Event
 from coachregister.coachees.models import Coachee
 
-READS = ("coachees.contact.viewed", "coachees.name.listed", "notes.dossier.viewed",
-         "notes.versions.viewed")
+# "disclosures.proposal.exported": staff made the file a recipient receives (art. 9.2).
+READS = ("coachees.contact.viewed", "coachees.name.listed", "coachees.contact.vcard_downloaded",
+         "notes.dossier.viewed", "notes.versions.viewed", "disclosures.proposal.exported")
 
 
 def accesses_of(coachee: Coachee) -> QuerySet[Event]:

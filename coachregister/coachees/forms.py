@@ -60,3 +60,28 @@ class IntakeForm(forms.Form):
 
     def clean_phone(self) -> str:
         return validation.clean_phone(self.cleaned_data["phone"])
+
+
+class OpenContactForm(forms.Form):
+    """Why contact details are opened by someone who is not the coachee's coach (Werkwijze,
+    art. 5.1): a task of the coachee, or a stated reason with an explanation."""
+
+    task = forms.ChoiceField(label=_("For the handling of"), required=False)
+    reason = forms.ChoiceField(label=_("Or for this reason"), required=False)
+    explanation = forms.CharField(
+        label=_("Explanation"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Stored encrypted; the coachee sees it under \"who saw my data\". "
+                    "Do not write health details here."),
+    )
+
+    def __init__(self, *args: object, tasks: list[tuple[str, str]],
+                 reasons: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["task"].choices = [("", _("— no task —")), *tasks]
+        self.fields["reason"].choices = [("", "—"), *reasons]
+        if not tasks:
+            del self.fields["task"]
+            self.fields["reason"].label = _("Reason")

@@ -49,6 +49,11 @@ class Coachee(models.Model):
     def __str__(self) -> str:
         return self.pseudonym
 
+    @property
+    def restriction_ground_label(self) -> str:
+        """Why the data is restricted, in words (art. 8.1, GDPR art. 18(1)); blank if not."""
+        return str(dict(RestrictionGround.choices).get(self.restriction_ground, ""))
+
 
 class ContactKind(models.TextChoices):
     CALL = "call", _("telephone call")

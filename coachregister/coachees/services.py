@@ -66,9 +66,13 @@ def intake_complete(
         trajectory.status = Status.ACTIVE
         trajectory.started_on = timezone.localdate()
         trajectory.save(update_fields=["coachee", "coachee_pseudonym", "status", "started_on"])
-        ContactMoment.objects.create(
-            trajectory=trajectory, kind=ContactKind.INTAKE, occurred_on=timezone.localdate()
-        )
+        # Art. 8.1, GDPR art. 18: a restricted coachee's data is only stored. Their intake
+        # joins the trajectory, but records no contact moment and mails no coach.
+        restricted = coachee.restricted
+        if not restricted:
+            ContactMoment.objects.create(
+                trajectory=trajectory, kind=ContactKind.INTAKE, occurred_on=timezone.localdate()
+            )
         texts = consent_texts()
         for purpose, given in (
             (Purpose.REGULATION, True),
@@ -94,9 +98,11 @@ def intake_complete(
                 "existing": existing,
                 "keyword_consent": keyword_consent,
                 "regulation": regulation.version,
+                **({"restricted": True} if restricted else {}),
             },
         )
-        _tell_coach(trajectory, contact)
+        if not restricted:
+            _tell_coach(trajectory, contact)
     return trajectory
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from coachregister.accounts.models import Role
 from coachregister.audit.models import Outcome
 from coachregister.audit.services import event_record
 from coachregister.coachees import access, services, vault
-from coachregister.coachees.forms import CodeForm, IntakeForm
+from coachregister.coachees.forms import CodeForm, IntakeForm, OpenContactForm
 from coachregister.coachees.models import Coachee
 from coachregister.practice.models import RegulationVersion
 from coachregister.trajectories.models import Invitation
@@ -162,24 +163,47 @@ def intake_done(request: HttpRequest) -> HttpResponse:
 
 
 def coachee_list(request: HttpRequest) -> HttpResponse:
-    """Pseudonyms and names of the coachees the user may see (coach: own only)."""
+    """The coachees the user may see (coach: own only), with names only where the contact
+    details open directly (Werkwijze: the coach); the others by pseudonym."""
     coachees = list(Coachee.objects.visible_to(request.user).order_by("pseudonym"))
     names = access.names_for_list(request=request, coachees=coachees)
-    rows = [(coachee, names[coachee.pk]) for coachee in coachees]
+    rows = [(coachee, names.get(coachee.pk)) for coachee in coachees]
     return render(request, "coachees/coachee_list.html", {"rows": rows})
 
 
 @never_cache
 def coachee_contact(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    try:
-        coachee, contact = access.contact_details_of(request=request, pseudonym=pseudonym)
-    except PermissionDenied:
-        return render(
-            request,
-            "accounts/denied.html",
-            {"message": _("You do not have access to this coachee.")},
-            status=403,
-        )
+    """The coachee's page: their trajectories for everyone who may see the record; the contact
+    details directly for their coach, and for anyone else only for a purpose (Werkwijze,
+    art. 5.1): a POST naming the task or the reason, audited with it."""
+    coachee = Coachee.objects.visible_to(request.user).filter(pseudonym=pseudonym).first()
+    if coachee is None:
+        outside = Coachee.objects.filter(pseudonym=pseudonym).only("pk", "pseudonym").first()
+        if outside is None:
+            raise Http404
+        return _denied_contact(request, outside)
+    how = access.opening(request.user, coachee)
+    form = None
+    contact = None
+    if how in (access.PURPOSE, access.RESTRICTED):
+        tasks = access.open_tasks(coachee) if how == access.PURPOSE else []
+        reasons = (access.stated_reasons() if how == access.PURPOSE
+                   else access.restricted_reasons())
+        form = OpenContactForm(request.POST or None, tasks=tasks, reasons=reasons)
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = form.cleaned_data
+        purpose = access.Purpose(reason=data["reason"], task=data.get("task", ""),
+                                 explanation=data["explanation"])
+        try:
+            contact = access.contact_details(request=request, coachee=coachee, purpose=purpose)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+    elif how == access.DIRECT:
+        try:
+            contact = access.contact_details(request=request, coachee=coachee)
+        except PermissionDenied:
+            return _denied_contact(request, coachee, audited=True)
     trajectories = coachee.trajectories.visible_to(request.user).select_related("client", "coach")
     return render(
         request,
@@ -187,9 +211,23 @@ def coachee_contact(request: HttpRequest, pseudonym: str) -> HttpResponse:
         {
             "coachee": coachee,
             "contact": contact,
+            "how": how,
+            "form": form,
             "trajectories": trajectories,
             "last_contact": services.last_contact(coachee),
         },
+    )
+
+
+def _denied_contact(request: HttpRequest, coachee: Coachee, audited: bool = False) -> HttpResponse:
+    if not audited:
+        with contextlib.suppress(PermissionDenied):
+            access.contact_details(request=request, coachee=coachee)
+    return render(
+        request,
+        "accounts/denied.html",
+        {"message": _("You do not have access to this coachee.")},
+        status=403,
     )
 
 

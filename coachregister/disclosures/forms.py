@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coachregister.disclosures.models import Basis, Category, Consent, Method, Recipient
+from coachregister.disclosures.models import Basis, Category, Recipient
+from coachregister.practice.models import ProcessingPurpose
 
 
 class RecipientForm(forms.ModelForm):
@@ -14,37 +13,28 @@ class RecipientForm(forms.ModelForm):
         fields = ["name", "kind", "email"]
 
 
-class ConsentForm(forms.Form):
+class ProposalForm(forms.Form):
+    """Staff prepare a disclosure (art. 9.1): to whom, why (from the practice's list of
+    purposes, art. 2.1), which categories, on which basis."""
+
+    # Every recipient is listed: choosing a client organisation is refused with the reason.
     recipient = forms.ModelChoiceField(label=_("Recipient"), queryset=Recipient.objects.all())
-    disclosure_purpose = forms.CharField(label=_("Purpose"), max_length=200)
-    text = forms.CharField(
-        label=_("The exact text the coachee agreed to"), widget=forms.Textarea(attrs={"rows": 3})
+    processing_purpose = forms.ModelChoiceField(
+        label=_("Purpose"), queryset=ProcessingPurpose.objects.filter(active=True)
     )
-    text_version = forms.CharField(label=_("Version of that text"), max_length=20)
-    method = forms.ChoiceField(label=_("How it was given"), choices=Method.choices)
-
-
-class DisclosureForm(forms.Form):
-    recipient = forms.ModelChoiceField(label=_("Recipient"), queryset=Recipient.objects.all())
     categories = forms.MultipleChoiceField(
         label=_("Categories"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
     )
-    purpose = forms.CharField(label=_("Purpose"), max_length=200)
     basis = forms.ChoiceField(label=_("Basis"), choices=Basis.choices, widget=forms.RadioSelect)
     legal_ground = forms.CharField(
         label=_("Statute or order (for a legal duty)"), max_length=200, required=False
     )
-    consent = forms.ModelChoiceField(
-        label=_("Consent (for a disclosure on consent)"),
-        queryset=Consent.objects.none(),
-        required=False,
-    )
-    export = forms.BooleanField(
-        label=_("Download the disclosed data as a file now"), required=False
-    )
 
-    def __init__(self, *args: Any, coachee: object, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["consent"].queryset = Consent.objects.filter(
-            coachee=coachee, purpose="disclosure"
-        ).select_related("recipient")
+
+class CorrectionForm(forms.Form):
+    """In the preview the coachee asks to correct their details first (art. 8.1, 9.2)."""
+
+    first_name = forms.CharField(label=_("Correct first name"), required=False, max_length=100)
+    last_name = forms.CharField(label=_("Correct last name"), required=False, max_length=100)
+    email = forms.CharField(label=_("Correct email address"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Correct telephone number"), required=False, max_length=40)

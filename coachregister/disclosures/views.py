@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,8 +16,14 @@ from coachregister.audit.queries import accesses_of
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
 from coachregister.disclosures import services
-from coachregister.disclosures.forms import ConsentForm, DisclosureForm, RecipientForm
-from coachregister.disclosures.models import Consent, Disclosure, Recipient
+from coachregister.disclosures.forms import ProposalForm, RecipientForm
+from coachregister.disclosures.models import (
+    Consent,
+    Disclosure,
+    Proposal,
+    ProposalStatus,
+    Recipient,
+)
 
 
 @roles_required(*REGISTER_ROLES)
@@ -34,82 +40,41 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export(request: HttpRequest, coachee: Coachee, disclosure: Disclosure) -> HttpResponse:
-    """What the recipient receives: only the categories in the register entry."""
-    data: dict[str, object] = {
-        "coachee": coachee.pseudonym,
-        "categories": disclosure.category_list(),
-    }
-    if "contact" in data["categories"]:  # type: ignore[operator]
-        contact = access.contact_details(request=request, coachee=coachee)
-        data["contact"] = {
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-            "phone": contact.phone,
-        }
-    if "trajectory" in data["categories"]:  # type: ignore[operator]
-        data["trajectories"] = [
-            {
-                "pseudonym": t.pseudonym,
-                "status": t.status,
-                "start": str(t.started_on or ""),
-                "end": str(t.ended_on or ""),
-            }
-            for t in coachee.trajectories.all()
-        ]
-    if "keywords" in data["categories"]:  # type: ignore[operator]
-        from coachregister.notes.models import CoachingSession
-        from coachregister.notes.services import read_version
-
-        data["sessions"] = [
-            {"date": str(s.held_on), "keywords": read_version(coachee, s.versions.last())[0]}
-            for s in CoachingSession.objects.filter(trajectory__coachee=coachee).prefetch_related(
-                "versions"
-            )
-        ]
+def _export(proposal: Proposal, content: dict[str, object]) -> HttpResponse:
+    """The file the recipient receives: the content built by `services.proposal_content`,
+    the same the coachee saw in the portal (art. 9.2)."""
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2),
+        json.dumps(content, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="disclosure-{disclosure.pk}.json"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="disclosure-{proposal.disclosure_id}.json"'
+    )
     return response
 
 
 @roles_required(*REGISTER_ROLES)
 def coachee_disclosures(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    """Consents, prepared disclosures and the register of one coachee. Staff prepare a
+    disclosure here; the coachee answers in the portal (art. 9.1, 9.2)."""
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
-    consent_form = ConsentForm(prefix="consent")
-    disclosure_form = DisclosureForm(prefix="disclosure", coachee=coachee)
-    if request.method == "POST":
+    form = ProposalForm(request.POST or None, prefix="proposal")
+    if request.method == "POST" and form.is_valid():
         try:
-            if "consent-recipient" in request.POST:
-                consent_form = ConsentForm(request.POST, prefix="consent")
-                if consent_form.is_valid():
-                    services.consent_record(
-                        actor=request.user,
-                        request=request,
-                        coachee=coachee,
-                        **consent_form.cleaned_data,
-                    )
-                    messages.success(request, _("The consent has been recorded."))
-                    return redirect("disclosures:coachee", pseudonym=pseudonym)
-            else:
-                disclosure_form = DisclosureForm(request.POST, prefix="disclosure", coachee=coachee)
-                if disclosure_form.is_valid():
-                    data = dict(disclosure_form.cleaned_data)
-                    export = data.pop("export")
-                    disclosure = services.disclosure_record(
-                        actor=request.user, request=request, coachee=coachee, **data
-                    )
-                    if export:
-                        return _export(request, coachee, disclosure)
-                    messages.success(request, _("The disclosure has been recorded."))
-                    return redirect("disclosures:coachee", pseudonym=pseudonym)
+            proposal = services.proposal_prepare(
+                actor=request.user, request=request, coachee=coachee, **form.cleaned_data
+            )
         except ValidationError as exc:
-            target = consent_form if "consent-recipient" in request.POST else disclosure_form
             for message in exc.messages:
-                target.add_error(None, message)
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("The disclosure is ready to send.")
+                if proposal.status == ProposalStatus.READY
+                else _("The coachee has been asked in the portal."),
+            )
+            return redirect("disclosures:coachee", pseudonym=pseudonym)
     return render(
         request,
         "disclosures/coachee.html",
@@ -117,15 +82,55 @@ def coachee_disclosures(request: HttpRequest, pseudonym: str) -> HttpResponse:
             "coachee": coachee,
             # With the coachee: the sealed purposes decrypt under their key (no query per row).
             "consents": Consent.objects.filter(coachee=coachee).select_related(
-                "recipient", "coachee"
+                "recipient", "coachee", "processing_purpose"
             ),
             "disclosures": Disclosure.objects.filter(coachee=coachee).select_related(
-                "recipient", "disclosed_by", "consent", "coachee"
+                "recipient", "disclosed_by", "consent", "coachee", "processing_purpose"
             ),
-            "consent_form": consent_form,
-            "disclosure_form": disclosure_form,
+            "proposals": Proposal.objects.filter(coachee=coachee).select_related(
+                "recipient", "processing_purpose", "prepared_by", "consent"
+            ),
+            "form": form,
         },
     )
+
+
+PROPOSAL_ACTIONS = ("send", "paper", "confirm")
+
+
+@roles_required(*REGISTER_ROLES)
+@require_POST
+def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Send a disclosure (the file is the answer), record a signed paper consent, or confirm
+    one as an owner (art. 9.1)."""
+    proposal = get_object_or_404(
+        Proposal.objects.filter(coachee__in=Coachee.objects.visible_to(request.user)), pk=pk
+    )
+    if action not in PROPOSAL_ACTIONS:
+        raise Http404
+    pseudonym = proposal.coachee.pseudonym
+    try:
+        if action == "send":
+            proposal.refresh_from_db()
+            _disclosure, content = services.proposal_send(
+                actor=request.user, request=request, proposal=proposal
+            )
+            proposal.refresh_from_db()
+            return _export(proposal, content)
+        if action == "paper":
+            services.proposal_paper_record(actor=request.user, request=request, proposal=proposal)
+            messages.success(
+                request, _("The paper consent has been recorded; an owner confirms it.")
+            )
+        else:
+            services.proposal_paper_confirm(
+                actor=request.user, request=request, proposal=proposal
+            )
+            messages.success(request, _("The paper consent has been confirmed."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("disclosures:coachee", pseudonym=pseudonym)
 
 
 @roles_required(*REGISTER_ROLES)
@@ -141,8 +146,10 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def who_saw(request: HttpRequest, pseudonym: str) -> HttpResponse:
     """Who saw this coachee's data: staff member, role, when, what (for the access answer)."""
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
+    events = list(accesses_of(coachee)[:500])
+    reasons = access.reasons_of(coachee, events)
     return render(
         request,
         "disclosures/who_saw.html",
-        {"coachee": coachee, "events": accesses_of(coachee)[:500]},
+        {"coachee": coachee, "rows": [(e, reasons.get(e.pk)) for e in events]},
     )

@@ -1,7 +1,9 @@
-"""Coaching sessions and their keywords, encrypted under the coachee's data key.
+"""Coaching sessions and their keywords, each version encrypted under a data key of its own.
 
-Keywords are stored against the trajectory's pseudonym only; erasing the coachee's data key
-makes every version unreadable (art. 3.1, 6, 10).
+Keywords are stored against the trajectory's pseudonym only. Each version's key is wrapped by
+a key epoch (keys/keyring.py), so a deleted version, and every version of an erased coachee,
+opens from no copy once that epoch is destroyed (art. 3.1, 6, 8.1, 10). Versions written
+before per-version keys are under the coachee's data key.
 """
 
 from __future__ import annotations

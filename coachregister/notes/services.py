@@ -3,6 +3,12 @@
 The keywords pass the name guard first; a restricted coachee (art. 8, afscherming) gets no new
 sessions or edits; without the coachee's consent for keywords (GDPR art. 9(2)(a)) a session
 is recorded without them. Audit events never contain keywords.
+
+Each version is encrypted under its own data key, wrapped by the current key epoch
+(keys/keyring.py), so a version that is deleted (a withdrawn consent, a granted request to
+delete, art. 8.1; GDPR art. 7(3), 17) opens from no copy once its epoch is destroyed, although
+the coachee's data key lives on (art. 6). Versions written before that are under the
+coachee's data key; `read_version` opens both.
 """
 
 from __future__ import annotations
@@ -15,16 +21,19 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 
 from coachregister.accounts.models import Role, User
 from coachregister.audit.services import event_record
 from coachregister.coachees import vault
 from coachregister.coachees.models import Coachee, ContactKind, ContactMoment
 from coachregister.disclosures import consents
-from coachregister.disclosures.models import Purpose
-from coachregister.lib import nameguard
+from coachregister.disclosures.models import Consent, Method, Purpose
+from coachregister.keys import keyring
+from coachregister.lib import crypto, nameguard, physical
 from coachregister.notes.models import CoachingSession, KeywordVersion
+from coachregister.retention import journal
+from coachregister.rights.models import KeywordAction
 from coachregister.trajectories.models import Trajectory
 
 TRAJECTORY = "trajectory"
@@ -83,6 +92,46 @@ def _aad_field(session: CoachingSession, number: int, what: str) -> str:
     return f"session:{session.pk}:v{number}:{what}"
 
 
+def _version_purpose(version: KeywordVersion) -> str:
+    """What the version's wrapped key is bound to: it opens this version only."""
+    return f"keywords:session:{version.session_id}:v{version.number}"
+
+
+def _seal_version(version: KeywordVersion, keywords: str, reason: str = "") -> None:
+    """Encrypt under a fresh data key of the version's own, wrapped by the current epoch (art.
+    6). A new key at every write: an overwritten text left in a dead tuple or the WAL is under
+    a key that no living row holds."""
+    key = crypto.new_data_key()
+    purpose = _version_purpose(version)
+    version.wrapped_key, version.key_id = keyring.wrap(key, purpose)
+    version.keywords_enc = crypto.encrypt_text(key, keywords, f"{purpose}:keywords")
+    version.reason_enc = crypto.encrypt_text(key, reason, f"{purpose}:reason") if reason else None
+
+
+def _version_create(
+    session: CoachingSession, number: int, actor: User, keywords: str, reason: str = ""
+) -> KeywordVersion:
+    version = KeywordVersion(session=session, number=number, written_by=actor)
+    _seal_version(version, keywords, reason)
+    version.save()
+    return version
+
+
+def _next_number(session: CoachingSession) -> int:
+    return (session.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _versions_destroy(versions: object) -> int:
+    """Delete keyword versions for good (art. 6): the rows go, and on SQLite the WAL is
+    truncated once the transaction commits (lib/physical.py), so the bytes leave the files;
+    in other copies they are under an epoch that is destroyed in time (keys/keyring.py).
+    Inside the caller's transaction. Returns how many were destroyed."""
+    destroyed = versions.delete()[0]  # type: ignore[attr-defined]
+    if destroyed:
+        physical.checkpoint()
+    return destroyed
+
+
 def session_record(
     *,
     actor: User,
@@ -114,12 +163,7 @@ def session_record(
             author=actor,
             contact_moment=moment,
         )
-        KeywordVersion.objects.create(
-            session=session,
-            number=1,
-            written_by=actor,
-            keywords_enc=vault.encrypt_for(coachee, _aad_field(session, 1, "keywords"), keywords),
-        )
+        _version_create(session, 1, actor, keywords)
         event_record(
             action="notes.session.recorded",
             request=request,
@@ -142,14 +186,19 @@ def keywords_edit(
         raise ValidationError(_("These keywords are locked. Add an amendment with a reason."))
     keywords = _clean_keywords(coachee, keywords)
     with transaction.atomic():
-        version = KeywordVersion.objects.select_for_update().get(session=session, number=1)
+        version = KeywordVersion.objects.select_for_update().filter(
+            session=session, number=1
+        ).first()
+        if version is None:  # erased after a withdrawn consent or deleted on request
+            raise ValidationError(_("These keywords have been erased."))
         if session.versions.count() > 1:
             raise ValidationError(_("These keywords already have an amendment."))
-        version.keywords_enc = vault.encrypt_for(
-            coachee, _aad_field(session, 1, "keywords"), keywords
-        )
+        _seal_version(version, keywords)
         version.written_at = timezone.now()
-        version.save(update_fields=["keywords_enc", "written_at"])
+        version.save(
+            update_fields=["keywords_enc", "reason_enc", "wrapped_key", "key_id", "written_at"]
+        )
+        physical.checkpoint()  # the replaced text leaves the SQLite files
         event_record(
             action="notes.keywords.edited",
             request=request,
@@ -181,16 +230,8 @@ def keywords_amend(
     keywords = _clean_keywords(coachee, keywords)
     guard(coachee, reason, code="name_guard_reason")
     with transaction.atomic():
-        number = (session.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = KeywordVersion.objects.create(
-            session=session,
-            number=number,
-            written_by=actor,
-            keywords_enc=vault.encrypt_for(
-                coachee, _aad_field(session, number, "keywords"), keywords
-            ),
-            reason_enc=vault.encrypt_for(coachee, _aad_field(session, number, "reason"), reason),
-        )
+        number = _next_number(session)
+        version = _version_create(session, number, actor, keywords, reason)
         event_record(
             action="notes.keywords.amended",
             request=request,
@@ -204,6 +245,14 @@ def keywords_amend(
 
 def read_version(coachee: Coachee, version: KeywordVersion) -> tuple[str, str]:
     """Decrypt one version: (keywords, reason). Callers are the audited views in notes."""
+    if version.wrapped_key is not None:
+        purpose = _version_purpose(version)
+        key = keyring.unwrap(version.wrapped_key, version.key_id, purpose)
+        keywords = crypto.decrypt_text(key, version.keywords_enc, f"{purpose}:keywords")
+        reason = ""
+        if version.reason_enc:
+            reason = crypto.decrypt_text(key, version.reason_enc, f"{purpose}:reason")
+        return keywords, reason
     session = version.session
     keywords = vault.decrypt_for(
         coachee, _aad_field(session, version.number, "keywords"), version.keywords_enc
@@ -214,3 +263,283 @@ def read_version(coachee: Coachee, version: KeywordVersion) -> tuple[str, str]:
             coachee, _aad_field(session, version.number, "reason"), version.reason_enc
         )
     return keywords, reason
+
+
+def current_keywords(coachee: Coachee, session: CoachingSession) -> str:
+    """The session's latest keywords, or "" when none are left (erased after a withdrawn
+    consent). Uses prefetched versions when the caller prefetched them."""
+    latest = max(session.versions.all(), key=lambda v: v.number, default=None)
+    return read_version(coachee, latest)[0] if latest is not None else ""
+
+
+# --- key epochs (art. 6): the worker re-wraps each version's key ---------------------------
+
+
+def rekey(batch_size: int = 200) -> int:
+    """Move the keys of keyword versions to the current epoch (the worker, art. 6)."""
+    current = keyring.current_epoch().id
+    moved = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                KeywordVersion.objects.select_for_update()
+                .filter(wrapped_key__isnull=False)
+                .exclude(key_id=current)[:batch_size]
+            )
+            for version in rows:
+                version.wrapped_key, version.key_id = keyring.rewrap(
+                    version.wrapped_key, version.key_id, _version_purpose(version)
+                )
+            KeywordVersion.objects.bulk_update(rows, ["wrapped_key", "key_id"])
+        moved += len(rows)
+        if len(rows) < batch_size:
+            return moved
+
+
+def epochs_in_use() -> set[str]:
+    return set(
+        KeywordVersion.objects.filter(wrapped_key__isnull=False)
+        .values_list("key_id", flat=True)
+        .distinct()
+    )
+
+
+# --- withdrawing the consent for keywords (GDPR art. 7(3), 17(1)(b)) -----------------------
+
+
+def kept_consent_text() -> str:
+    """The words the coachee agrees to when keeping the existing keywords; shown on the page
+    and stored with the consent as proof, in the language shown."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("notes/consent_keywords_kept.txt").strip()
+
+
+def _keyword_consents(coachee: Coachee) -> tuple[Consent | None, Consent | None]:
+    """The keyword consent and the narrower keep-the-existing consent, each if in force."""
+    given = consents.latest(coachee, Purpose.SESSION_KEYWORDS)
+    kept = consents.latest(coachee, Purpose.KEYWORDS_KEPT)
+    return (
+        given if given is not None and given.in_force else None,
+        kept if kept is not None and kept.in_force else None,
+    )
+
+
+def keyword_choices(coachee: Coachee) -> list[str]:
+    """What the coachee may choose when withdrawing: "keep" only while the keyword consent
+    itself is in force; "erase" while either consent is."""
+    given, kept = _keyword_consents(coachee)
+    if given is not None:
+        return ["erase", "keep"]
+    return ["erase"] if kept is not None else []
+
+
+def keywords_consent_withdraw(
+    *, request: HttpRequest | None, coachee: Coachee, erase: bool
+) -> Consent | None:
+    """The coachee withdraws the consent for keywords (in the portal). No new keywords either
+    way. With `erase`, every version of every session is destroyed (the sessions and their
+    dates stay: they are contact moments, art. 10), journalled so a restore cannot bring them
+    back; otherwise the existing keywords stay for the rest of the trajectory under a new,
+    narrower consent (KEYWORDS_KEPT) in the words shown. Withdrawing that narrower consent
+    later is the erasure. Returns the narrower consent when one is recorded."""
+    from coachregister.disclosures.services import consent_withdraw
+    from coachregister.practice.models import RegulationVersion
+
+    with transaction.atomic():
+        coachee = Coachee.objects.select_for_update().get(pk=coachee.pk)
+        given, kept = _keyword_consents(coachee)
+        if given is None and (kept is None or not erase):
+            raise ValidationError(_("There is no consent for keywords in force to withdraw."))
+        for consent in (given, kept if erase else None):
+            if consent is not None:
+                consent_withdraw(actor=None, request=request, consent=consent)
+        narrower = None
+        destroyed = 0
+        sessions = list(
+            CoachingSession.objects.filter(trajectory__coachee=coachee).values_list(
+                "pk", flat=True
+            )
+        )
+        if erase:
+            with journal.effect(
+                journal.Effect.KEYWORDS_ERASED, coachee.pseudonym, {"sessions": sessions}
+            ):
+                destroyed = _versions_destroy(KeywordVersion.objects.filter(session__in=sessions))
+        else:
+            regulation = RegulationVersion.current()
+            version = regulation.version if regulation else ""
+            with journal.effect(
+                journal.Effect.KEYWORDS_KEPT, coachee.pseudonym, {"version": version}
+            ):
+                narrower = Consent.objects.create(
+                    coachee=coachee,
+                    trajectory=given.trajectory,  # type: ignore[union-attr]
+                    purpose=Purpose.KEYWORDS_KEPT,
+                    given=True,
+                    text=kept_consent_text(),
+                    text_version=version,
+                    method=Method.PORTAL,
+                )
+        event_record(
+            action="notes.keywords.consent_withdrawn",
+            request=request,
+            object_type="coachee",
+            object_id=coachee.pseudonym,
+            detail={
+                "erased": erase,
+                "sessions": len(sessions),
+                "versions_destroyed": destroyed,
+                "kept_consent": narrower.pk if narrower else None,
+            },
+        )
+    return narrower
+
+
+def keywords_kept_reapply(coachee: Coachee, data: dict[str, object], when: object) -> bool:
+    """After a restore (retention/backup.py): the narrower consent under which the coachee
+    let the existing keywords stay is recorded again if the backup predates it."""
+    if Consent.objects.filter(coachee=coachee, purpose=Purpose.KEYWORDS_KEPT).exists():
+        return False
+    Consent.objects.create(
+        coachee=coachee, purpose=Purpose.KEYWORDS_KEPT, given=True, text=kept_consent_text(),
+        text_version=str(data.get("version", "")), method=Method.PORTAL, recorded_at=when,
+    )
+    return True
+
+
+# --- keywords on request (art. 8.1, 8.3) ---------------------------------------------------
+
+REQUEST_REASONS = {
+    KeywordAction.CORRECT: gettext_lazy("Corrected at the coachee's request (art. 8.1)."),
+    KeywordAction.SUPPLEMENT: gettext_lazy("Supplemented at the coachee's request (art. 8.1)."),
+    KeywordAction.DELETE: gettext_lazy(
+        "Deleted at the coachee's request (art. 8.1); the earlier versions are destroyed."
+    ),
+}
+
+
+def keywords_request_check(
+    *, coachee: Coachee, session: CoachingSession | None, action: str, keywords: str
+) -> str:
+    """A request about one session's keywords (art. 8.1): the session is the coachee's, the
+    action one of correct, supplement, delete; a correction or supplement states its text,
+    which passes the name guard and needs a keyword consent in force (the kept one will do).
+    Returns the cleaned text ("" for a deletion). Run when the request is registered and
+    again when it is carried out."""
+    if session is None or session.trajectory.coachee_id != coachee.pk:
+        raise ValidationError(
+            _("Choose the session whose keywords are meant."), code="keyword_session"
+        )
+    if action not in KeywordAction.values:
+        raise ValidationError(
+            _("Choose what should happen to the keywords."), code="keyword_action"
+        )
+    if action == KeywordAction.DELETE:
+        return ""
+    keywords = keywords.strip()
+    if not keywords:
+        raise ValidationError(
+            _("State the corrected keywords or what should be added."), code="keywords"
+        )
+    if len(keywords) > MAX_KEYWORDS:
+        raise ValidationError(_("Keep it to a few keywords (at most 2000 characters)."))
+    if not any(_keyword_consents(coachee)):
+        raise ValidationError(
+            _("Without consent for keywords, keywords can only be deleted."), code="keywords"
+        )
+    guard(coachee, keywords)
+    return keywords
+
+
+def keywords_on_request(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    session: CoachingSession,
+    action: str,
+    keywords: str,
+    data_request_id: int | None = None,
+) -> KeywordVersion:
+    """Carry out a granted request about one session's keywords at once (art. 8.1, 8.3),
+    whatever the lock: a new version by the deciding staff member with the reason "at the
+    coachee's request". A correction replaces the text, a supplement adds to it; a deletion
+    destroys every earlier version (rows deleted, journalled so a restore cannot bring them
+    back) and leaves a version without keywords that says why. Inside the decision's
+    transaction when called from it."""
+    coachee = session.trajectory.coachee
+    if coachee is None:
+        raise ValidationError(_("The coachee's data no longer exists."))
+    keywords = keywords_request_check(
+        coachee=coachee, session=session, action=action, keywords=keywords
+    )
+    with transaction.atomic():
+        session = CoachingSession.objects.select_for_update().get(pk=session.pk)
+        number = _next_number(session)
+        with override("nl"):  # stored in the register's language, like the letters' record
+            reason = str(REQUEST_REASONS[action])
+        destroyed = 0
+        if action == KeywordAction.SUPPLEMENT:
+            current = current_keywords(coachee, session)
+            keywords = f"{current}\n{keywords}" if current else keywords
+            if len(keywords) > MAX_KEYWORDS:
+                raise ValidationError(_("Keep it to a few keywords (at most 2000 characters)."))
+        if action == KeywordAction.DELETE:
+            with journal.effect(
+                journal.Effect.KEYWORDS_DELETED, coachee.pseudonym,
+                {"session": session.pk, "number": number, "by": actor.pk},
+            ):
+                destroyed = _versions_destroy(session.versions.all())
+                version = _version_create(session, number, actor, "", reason)
+        else:
+            version = _version_create(session, number, actor, keywords, reason)
+        event_record(
+            action="notes.keywords.changed_on_request",
+            request=request,
+            actor=actor,
+            object_type=TRAJECTORY,
+            object_id=session.trajectory.pseudonym,
+            detail={
+                "session": session.pk,
+                "version": number,
+                "action": action,
+                "request": data_request_id,
+                "versions_destroyed": destroyed,
+            },
+        )
+    return version
+
+
+# --- the rights journal after a restore (retention/backup.py) -------------------------------
+
+
+def keywords_erased_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
+    """Destroy again what a restored backup brought back of an erasure after a withdrawn
+    consent. Idempotent: False when nothing was left."""
+    sessions = data.get("sessions") or []
+    return bool(
+        _versions_destroy(
+            KeywordVersion.objects.filter(
+                session__in=sessions, session__trajectory__coachee=coachee
+            )
+        )
+    )
+
+
+def keywords_deleted_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
+    """The same for a granted deletion: the versions before the deletion's own go again, and
+    the version that says why comes back when the backup predates it."""
+    session = CoachingSession.objects.filter(
+        pk=data.get("session"), trajectory__coachee=coachee
+    ).first()
+    if session is None:
+        return False
+    number = int(data["number"])  # type: ignore[call-overload]
+    changed = bool(_versions_destroy(session.versions.filter(number__lt=number)))
+    author = User.objects.filter(pk=data.get("by")).first()
+    if author is not None and not session.versions.filter(number=number).exists():
+        with override("nl"):
+            reason = str(REQUEST_REASONS[KeywordAction.DELETE])
+        _version_create(session, number, author, "", reason)
+        changed = True
+    return changed

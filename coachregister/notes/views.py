@@ -114,8 +114,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if session.author_id != request.user.pk:
         return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
     locked = session.is_locked()
-    current = session.versions.order_by("-number").first()
-    keywords, _reason = services.read_version(trajectory.coachee, current)
+    keywords = services.current_keywords(trajectory.coachee, session)
     form_class = AmendForm if locked else KeywordsForm
     form = form_class(request.POST or None, initial={"keywords": keywords})
     if request.method == "POST" and form.is_valid():

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django import forms
+from decimal import Decimal
 
-from coachregister.practice.models import PracticeSettings
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coachregister.practice.models import PracticeSettings, PurposeBasis
 
 
 class PracticeSettingsForm(forms.ModelForm):
@@ -18,6 +21,10 @@ class PracticeSettingsForm(forms.ModelForm):
             "office_networks",
             "two_factor_everywhere",
             "coach_mail_includes_contact_details",
+            # Art. 7.1, 7.2, 8.2, GDPR art. 12(3): whether the regulation allows extending.
+            "extension_allowed",
+            # Art. 7.3, GDPR art. 15(3): the fee for a further copy.
+            "further_copy_fee",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
@@ -30,3 +37,18 @@ class PracticeSettingsForm(forms.ModelForm):
         confirm it is them, art. 12.2)."""
         value = self.cleaned_data["office_networks"]
         return "\n".join(line.strip() for line in value.splitlines() if line.strip())
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Left empty, the fee is nil: further copies are free too (art. 7.3).
+        self.fields["further_copy_fee"].required = False
+
+    def clean_further_copy_fee(self) -> Decimal:
+        return self.cleaned_data["further_copy_fee"] or Decimal("0.00")
+
+
+class PurposeForm(forms.Form):
+    """A purpose the owner adds to the list (art. 2.1, 2.2)."""
+
+    name = forms.CharField(label=_("Purpose"), max_length=200)
+    basis = forms.ChoiceField(label=_("Basis"), choices=PurposeBasis.choices)

@@ -10,7 +10,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from coachregister.audit.services import event_record
-from coachregister.practice.models import PracticeSettings, RegulationVersion
+from coachregister.practice.models import (
+    PracticeSettings,
+    ProcessingPurpose,
+    PurposeBasis,
+    RegulationVersion,
+)
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
@@ -71,3 +76,47 @@ def regulation_publish(
             object_type="regulation", object_id=version,
         )
     return regulation
+
+
+def purpose_add(
+    *, actor: User, request: HttpRequest | None, name: str, basis: str
+) -> ProcessingPurpose:
+    """Add a purpose the register allows, with its basis (art. 2.1, 2.2). Only owners decide
+    what the practice processes data for (art. 1.4)."""
+    if actor.role != "owner":
+        raise PermissionDenied(_("Only an owner changes the purposes the register allows."))
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError(_("Name the purpose."))
+    if basis not in PurposeBasis.values:
+        raise ValidationError(_("Choose the basis of the purpose."))
+    with transaction.atomic():
+        if ProcessingPurpose.objects.filter(name__iexact=name, active=True).exists():
+            raise ValidationError(_("This purpose is already on the list."))
+        purpose = ProcessingPurpose.objects.create(name=name, basis=basis)
+        event_record(
+            action="practice.purpose.added", request=request, actor=actor,
+            object_type="purpose", object_id=str(purpose.pk), detail={"basis": basis},
+        )
+    return purpose
+
+
+def purpose_retire(
+    *, actor: User, request: HttpRequest | None, purpose: ProcessingPurpose
+) -> ProcessingPurpose:
+    """Take a purpose off the list for new consents and disclosures (art. 2.1). It stays in
+    the database: earlier records keep naming it. The practice's own purpose stays."""
+    if actor.role != "owner":
+        raise PermissionDenied(_("Only an owner changes the purposes the register allows."))
+    with transaction.atomic():
+        purpose = ProcessingPurpose.objects.select_for_update().get(pk=purpose.pk)
+        if purpose.code == ProcessingPurpose.BUILTIN_COACHING:
+            raise ValidationError(_("The practice's own purpose cannot be retired."))
+        if purpose.active:
+            purpose.active = False
+            purpose.save(update_fields=["active"])
+            event_record(
+                action="practice.purpose.retired", request=request, actor=actor,
+                object_type="purpose", object_id=str(purpose.pk),
+            )
+    return purpose

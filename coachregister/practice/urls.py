@@ -6,4 +6,8 @@ from coachregister.practice import views
 
 app_name = "practice"
 
-urlpatterns = [path("settings/", views.settings_view, name="settings")]
+urlpatterns = [
+    path("settings/", views.settings_view, name="settings"),
+    path("purposes/add/", views.purpose_add, name="purpose_add"),
+    path("purposes/<int:pk>/retire/", views.purpose_retire, name="purpose_retire"),
+]

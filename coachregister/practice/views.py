@@ -3,14 +3,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from coachregister.accounts import reauth
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.accounts.models import Role
 from coachregister.practice import services
-from coachregister.practice.forms import PracticeSettingsForm
-from coachregister.practice.models import PracticeSettings
+from coachregister.practice.forms import PracticeSettingsForm, PurposeForm
+from coachregister.practice.models import PracticeSettings, ProcessingPurpose
 
 # Art. 12.2: who needs a second step depends on these; changing them asks for a fresh
 # confirmation (accounts/reauth.py), the other settings do not.
@@ -43,4 +45,46 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The settings have been saved."))
             return redirect("practice:settings")
-    return render(request, "practice/settings.html", {"form": form, "may_edit": may_edit})
+    return render(
+        request,
+        "practice/settings.html",
+        {
+            "form": form,
+            "may_edit": may_edit,
+            # Art. 2.1, 2.2: the purposes the register allows; the owner adds and retires.
+            "purposes": ProcessingPurpose.objects.all(),
+            "purpose_form": PurposeForm(prefix="purpose"),
+        },
+    )
+
+
+@roles_required(Role.OWNER)
+@require_POST
+def purpose_add(request: HttpRequest) -> HttpResponse:
+    """Add a purpose (art. 2.1, 2.2); the service refuses anyone but an owner."""
+    form = PurposeForm(request.POST, prefix="purpose")
+    if form.is_valid():
+        try:
+            services.purpose_add(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The purpose has been added."))
+    else:
+        messages.error(request, _("Name the purpose and choose its basis."))
+    return redirect("practice:settings")
+
+
+@roles_required(Role.OWNER)
+@require_POST
+def purpose_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    purpose = get_object_or_404(ProcessingPurpose, pk=pk)
+    try:
+        services.purpose_retire(actor=request.user, request=request, purpose=purpose)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The purpose has been retired."))
+    return redirect("practice:settings")

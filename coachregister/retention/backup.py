@@ -769,16 +769,36 @@ def _reapply(entry: Any) -> bool:
                                         "phone_enc", "email_index"])
             return True
         if entry.effect in (journal.Effect.RESTRICTED, journal.Effect.RESTRICTION_LIFTED):
+            # Art. 8.1: restricted again on the journalled ground and since the journalled
+            # moment; a lifting clears both.
             wanted = entry.effect == journal.Effect.RESTRICTED
-            if coachee.restricted == wanted:
+            ground = entry.data.get("ground", "") if wanted else ""
+            if coachee.restricted == wanted and coachee.restriction_ground == ground:
                 return False
             coachee.restricted = wanted
-            coachee.save(update_fields=["restricted"])
+            coachee.restriction_ground = ground
+            at = entry.data.get("at")
+            coachee.restricted_at = (
+                (datetime.fromisoformat(at) if at else entry.time) if wanted else None
+            )
+            coachee.save(update_fields=["restricted", "restricted_at", "restriction_ground"])
             return True
         if entry.effect == journal.Effect.CONSENT_WITHDRAWN:
             return bool(Consent.objects.filter(
                 pk=entry.data.get("consent"), coachee=coachee, withdrawn_at__isnull=True
             ).update(withdrawn_at=entry.time))
+        if entry.effect == journal.Effect.KEYWORDS_ERASED:
+            from coachregister.notes.services import keywords_erased_reapply
+
+            return keywords_erased_reapply(coachee, entry.data)
+        if entry.effect == journal.Effect.KEYWORDS_DELETED:
+            from coachregister.notes.services import keywords_deleted_reapply
+
+            return keywords_deleted_reapply(coachee, entry.data)
+        if entry.effect == journal.Effect.KEYWORDS_KEPT:
+            from coachregister.notes.services import keywords_kept_reapply
+
+            return keywords_kept_reapply(coachee, entry.data, entry.time)
     return False
 
 

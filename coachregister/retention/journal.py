@@ -6,8 +6,9 @@ database, in `journal.jsonl` in the evidence directory: an *intent* before its t
 commits, a *done* mark after, an *abort* mark when it fails. `coachregister restore`
 re-applies every done effect before anything is served and lists intents without a mark for
 the owner to decide. Effects: erasure, purge, correction, consent withdrawal, restriction and
-its lifting. A correction's new values are encrypted under the coachee's own key, so the
-journal holds no personal data in plain text and an erasure makes them unreadable too.
+its lifting, keywords destroyed (after a withdrawn consent or on request). A correction's
+new values are encrypted under the coachee's own key, so the journal holds no personal data
+in plain text and an erasure makes them unreadable too.
 
 Append-only, fsynced, one writer at a time (a file lock), each record signed with the
 evidence key like the audit anchors; never part of a database backup.
@@ -40,6 +41,15 @@ class Effect:
     CONSENT_WITHDRAWN = "consent_withdrawn"
     RESTRICTED = "restricted"
     RESTRICTION_LIFTED = "restriction_lifted"
+    # Art. 8.1, GDPR 7(3): keyword versions destroyed after a withdrawn consent (data: the
+    # session ids) or on a granted request (data: the session, the number of the version
+    # that stays and who wrote it).
+    KEYWORDS_ERASED = "keywords_erased"
+    KEYWORDS_DELETED = "keywords_deleted"
+    # GDPR 7(3): keyword consent withdrawn, the existing keywords kept under a narrower consent
+    # (data: its text version). A restore records that consent again, so the kept keywords
+    # never stand without the consent that covers them.
+    KEYWORDS_KEPT = "keywords_kept"
 
 
 class JournalError(ValueError):

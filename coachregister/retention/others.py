@@ -196,9 +196,11 @@ def paper_tasks_remind(now: datetime | None = None) -> dict[str, int]:
 
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0}
-    open_tasks = PaperDossierTask.objects.filter(confirmed_at__isnull=True).select_related(
-        "trajectory__coach"
-    )
+    # Art. 8.1, GDPR art. 18: nothing goes about a restricted coachee, and their data is only
+    # stored, not destroyed; the reminders resume when the restriction is lifted.
+    open_tasks = PaperDossierTask.objects.filter(confirmed_at__isnull=True).exclude(
+        trajectory__coachee__restricted=True
+    ).select_related("trajectory__coach")
     week_ago = now - REMIND_EVERY
     for field, old_enough, kind in (
         ("reminded_at", Q(created_at__lte=week_ago), "reminded"),  # a week old

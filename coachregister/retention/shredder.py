@@ -54,7 +54,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
 
 _REQUEST_TEXT = (
     "changes_enc", "verification_enc", "extension_reasons_enc", "justification_enc",
-    "other_form_enc",
+    "other_form_enc", "requester_enc",
 )
 _DISCLOSURE_TEXT = ("purpose_enc", "legal_ground_enc")
 

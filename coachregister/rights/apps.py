@@ -8,3 +8,16 @@ class RightsConfig(AppConfig):
     name = "coachregister.rights"
     label = "rights"
     verbose_name = _("Rights")
+
+    def ready(self) -> None:
+        from coachregister.coachees import access
+
+        def request_open(pk: int, coachee: object) -> bool:
+            """Contact details open inside the handling of this coachee's open request."""
+            from coachregister.rights.models import DataRequest
+
+            return DataRequest.objects.filter(
+                pk=pk, coachee=coachee, decided_at__isnull=True
+            ).exists()
+
+        access.register_task("request", request_open)

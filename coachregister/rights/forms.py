@@ -3,11 +3,22 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coachregister.coachees.models import RestrictionGround
 from coachregister.rights.models import Channel, Kind
+
+# The kinds a new request may have: an objection (GDPR art. 21) is retired, since the register
+# processes nothing on art. 6(1)(e) or (f); earlier objections stay readable.
+NEW_KINDS = [(value, label) for value, label in Kind.choices if value != Kind.OBJECTION]
 
 
 class RequestForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Request"), choices=Kind.choices)
+    kind = forms.ChoiceField(label=_("Request"), choices=NEW_KINDS)
+    restriction_ground = forms.ChoiceField(
+        label=_("Why restriction is asked (GDPR art. 18(1))"),
+        required=False,
+        choices=[("", "—"), *RestrictionGround.choices],
+        help_text=_("Required for a restriction request."),
+    )
     channel = forms.ChoiceField(
         label=_("Received by"), choices=[c for c in Channel.choices if c[0] != "portal"]
     )
@@ -62,9 +73,58 @@ class DecideForm(forms.Form):
     other_form = forms.CharField(
         label=_("Answered in another form (art. 7.4)"), required=False, max_length=200
     )
+    restriction_ground = forms.ChoiceField(
+        label=_("Why restriction is asked (GDPR art. 18(1))"),
+        required=False,
+        choices=[("", "—"), *RestrictionGround.choices],
+    )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, needs_ground: bool = False, **kwargs: object) -> None:
+        """`needs_ground`: a restriction request registered before requests stated their
+        ground of GDPR art. 18(1); the ground is asked here. Otherwise the field is left out."""
         from coachregister.rights.models import RefusalGround
 
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["grounds"].choices = RefusalGround.choices
+        if not needs_ground:
+            del self.fields["restriction_ground"]
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: object) -> str:
+        from django.utils.formats import date_format
+
+        return date_format(obj.held_on, "j F Y")  # type: ignore[attr-defined]
+
+
+def add_keyword_fields(form: forms.Form, coachee: object) -> None:
+    """Art. 8.1: a correction request may concern one session's keywords. Adds the choice of
+    the session (by date, only this coachee's), what should happen and the new text, to the
+    staff form and to the portal's alike."""
+    from coachregister.notes.models import CoachingSession
+    from coachregister.notes.services import MAX_KEYWORDS
+    from coachregister.rights.models import KeywordAction
+
+    form.fields["session"] = SessionChoiceField(
+        label=_("Keywords of the session of"),
+        required=False,
+        empty_label="—",
+        queryset=CoachingSession.objects.filter(trajectory__coachee=coachee).order_by(
+            "held_on", "pk"
+        ),
+    )
+    form.fields["keyword_action"] = forms.ChoiceField(
+        label=_("What should happen to those keywords"),
+        required=False,
+        choices=[("", "—"), *KeywordAction.choices],
+    )
+    form.fields["keywords"] = forms.CharField(
+        label=_("Corrected or added keywords"),
+        required=False,
+        max_length=MAX_KEYWORDS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For a correction: the keywords as they should read. For a supplement: what "
+            "should be added. Empty for a deletion."
+        ),
+    )

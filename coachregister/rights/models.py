@@ -126,6 +126,8 @@ class DataRequest(models.Model):
     requester_enc = models.BinaryField(null=True, blank=True)
     requester_key = models.BinaryField(null=True, blank=True)
     requester_key_id = models.CharField(max_length=32, blank=True)
+    # When the worker searched the register for the requester's address.
+    looked_up_at = models.DateTimeField(null=True, blank=True)
     mailboxes_checked_at = models.DateTimeField(null=True, blank=True)
     mailboxes_checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -165,6 +167,13 @@ class DataRequest(models.Model):
     @property
     def other_form(self) -> str:
         return sealed.unseal(self.coachee, SEALED["other_form"], self.other_form_enc)
+
+    @property
+    def restriction_ground_label(self) -> str:
+        """The ground of GDPR art. 18(1) a restriction request states, in words."""
+        from coachregister.coachees.models import RestrictionGround
+
+        return str(dict(RestrictionGround.choices).get(self.restriction_ground, ""))
 
     def days_left(self, today: date | None = None) -> int:
         return (self.due - (today or timezone.localdate())).days

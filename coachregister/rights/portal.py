@@ -192,89 +192,10 @@ def link_use(*, request: HttpRequest, token: str) -> Coachee | None:
 
 def overview(coachee: Coachee) -> dict[str, object]:
     """Everything the register holds about the coachee: the copy of art. 7.3, also as JSON
-    for portability (GDPR art. 20)."""
-    from coachregister.audit.queries import accesses_of
-    from coachregister.disclosures.models import Consent, Disclosure
-    from coachregister.notes.models import CoachingSession
-    from coachregister.notes.services import read_version
-    from coachregister.rights.models import DataRequest
+    for portability (GDPR art. 20). One builder per section (`rights.sections.SECTIONS`)."""
+    from coachregister.rights import sections
 
-    contact = vault.open_contact(coachee)
-    sessions = (
-        CoachingSession.objects.filter(trajectory__coachee=coachee)
-        .prefetch_related("versions")
-        .select_related("trajectory")
-    )
-    return {
-        "identity": {
-            "pseudonym": coachee.pseudonym,
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-            "phone": contact.phone,
-            "restricted": coachee.restricted,
-        },
-        "trajectories": [
-            {
-                "pseudonym": t.pseudonym,
-                "client": t.client.name,
-                "coach": t.coach.full_name,
-                "status": t.status,
-                "start": str(t.started_on or ""),
-                "end": str(t.ended_on or ""),
-            }
-            for t in coachee.trajectories.select_related("client", "coach")
-        ],
-        "sessions": [
-            {
-                "trajectory": s.trajectory.pseudonym,
-                "date": str(s.held_on),
-                "kind": s.kind,
-                "keywords": read_version(coachee, list(s.versions.all())[-1])[0],
-            }
-            for s in sessions
-        ],
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "given": c.given,
-                "recipient": c.recipient.name if c.recipient else "",
-                "disclosure_purpose": c.disclosure_purpose,
-                "text": c.text,
-                "version": c.text_version,
-                "recorded": c.recorded_at.isoformat(),
-                "withdrawn": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
-            }
-            for c in Consent.objects.filter(coachee=coachee).select_related("recipient", "coachee")
-        ],
-        "disclosures": [
-            {
-                "recipient": d.recipient.name,
-                "categories": d.category_list(),
-                "purpose": d.purpose,
-                "basis": d.basis,
-                "legal_ground": d.legal_ground,
-                "date": d.disclosed_at.isoformat(),
-            }
-            for d in Disclosure.objects.filter(coachee=coachee).select_related(
-                "recipient", "coachee"
-            )
-        ],
-        "requests": [
-            {"kind": r.kind, "received": r.received_at.isoformat(), "decision": r.decision}
-            for r in DataRequest.objects.filter(coachee=coachee)
-        ],
-        "accesses": [
-            {
-                "when": e.created_at.isoformat(),
-                "who": e.actor.full_name if e.actor else "",
-                "role": e.actor_role,
-                "what": e.action,
-                "outcome": e.outcome,
-            }
-            for e in accesses_of(coachee)[:1000]
-        ],
-    }
+    return sections.build(coachee)
 
 
 def overview_json(coachee: Coachee) -> str:

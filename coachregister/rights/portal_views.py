@@ -19,11 +19,13 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts import throttle
 from coachregister.accounts.access import public
 from coachregister.audit.services import event_record
-from coachregister.coachees.models import Coachee
-from coachregister.disclosures.models import Consent
+from coachregister.coachees.models import Coachee, RestrictionGround
+from coachregister.disclosures.models import Consent, Proposal, ProposalStatus, Purpose
 from coachregister.disclosures.services import consent_withdraw
+from coachregister.practice.models import PracticeSettings
 from coachregister.rights import portal, services
-from coachregister.rights.models import Channel, DataRequest, Kind, Letter
+from coachregister.rights.forms import NEW_KINDS, add_keyword_fields
+from coachregister.rights.models import Channel, DataRequest, Letter
 
 PORTAL_VERIFICATION = "signed in with a single-use link sent to the email address on file"
 ADDRESS_LIMIT = 3  # links asked for one address, from anywhere, per window
@@ -34,8 +36,24 @@ class EmailForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=254)
 
 
+# GDPR art. 18(1) a-c in the coachee's words (d, an objection under art. 21, is retired).
+PORTAL_GROUNDS = [
+    (RestrictionGround.ACCURACY, gettext_lazy("You contest that your data is correct, while "
+                                              "we check it")),
+    (RestrictionGround.UNLAWFUL, gettext_lazy("Your data is processed unlawfully, and you "
+                                              "want it restricted instead of erased")),
+    (RestrictionGround.CLAIMS, gettext_lazy("We no longer need your data, but you need it "
+                                            "for a legal claim")),
+]
+
+
 class PortalRequestForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What do you ask?"), choices=Kind.choices)
+    kind = forms.ChoiceField(label=gettext_lazy("What do you ask?"), choices=NEW_KINDS)
+    restriction_ground = forms.ChoiceField(
+        label=gettext_lazy("For a restriction: why?"),
+        required=False,
+        choices=[("", "—"), *PORTAL_GROUNDS],
+    )
     first_name = forms.CharField(
         label=gettext_lazy("Correct first name"), required=False, max_length=100
     )
@@ -82,7 +100,11 @@ def portal_start(request: HttpRequest) -> HttpResponse:
                 return render(request, "coachees/intake_throttled.html", status=429)
             portal.link_request(request=request, email=email)
             return render(request, "rights/portal_sent.html")
-    return render(request, "rights/portal_start.html", {"form": form})
+    from coachregister.rights.inquiry_views import inquiry_form
+
+    return render(
+        request, "rights/portal_start.html", {"form": form, "inquiry": inquiry_form()}
+    )
 
 
 @public
@@ -101,6 +123,7 @@ def portal_enter(request: HttpRequest, token: str) -> HttpResponse:
 @portal_required
 def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
     form = PortalRequestForm(request.POST or None)
+    add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {k: data[k] for k in services.CORRECTABLE}
@@ -110,9 +133,13 @@ def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
                 request=request,
                 coachee=coachee,
                 kind=data["kind"],
+                restriction_ground=data["restriction_ground"],
                 channel=Channel.PORTAL,
                 verification=PORTAL_VERIFICATION,
                 changes=changes,
+                session=data["session"],
+                keyword_action=data["keyword_action"],
+                keywords=data["keywords"],
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -134,6 +161,11 @@ def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
             "form": form,
             "requests": DataRequest.objects.filter(coachee=coachee).prefetch_related("letters"),
             "consents": Consent.objects.filter(coachee=coachee).select_related("recipient"),
+            "practice": PracticeSettings.load(),
+            # Art. 9.2: prepared disclosures waiting for the coachee's answer.
+            "proposals": Proposal.objects.filter(
+                coachee=coachee, status=ProposalStatus.ASKED
+            ).select_related("recipient"),
         },
     )
 
@@ -165,8 +197,57 @@ def portal_letter(request: HttpRequest, coachee: Coachee, pk: int) -> HttpRespon
 @portal_required
 def portal_withdraw(request: HttpRequest, coachee: Coachee, pk: int) -> HttpResponse:
     consent = get_object_or_404(Consent, pk=pk, coachee=coachee)
+    if consent.purpose in KEYWORD_PURPOSES:  # the coachee chooses what happens to them first
+        return redirect("rights:portal_keywords_withdraw")
     consent_withdraw(actor=None, request=request, consent=consent)
     return redirect("rights:portal_home")
+
+
+KEYWORD_PURPOSES = (Purpose.SESSION_KEYWORDS, Purpose.KEYWORDS_KEPT)
+
+
+class KeywordsWithdrawForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=gettext_lazy("What should happen to the keywords already written?"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("erase", gettext_lazy("Erase them now, for every session")),
+            ("keep", gettext_lazy("Keep them for the rest of my trajectory (no new ones)")),
+        ],
+    )
+
+    def __init__(self, *args: Any, choices: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["choice"]
+        field.choices = [c for c in field.choices if c[0] in choices]  # type: ignore[attr-defined]
+
+
+@portal_required
+def portal_keywords_withdraw(request: HttpRequest, coachee: Coachee) -> HttpResponse:
+    """GDPR art. 7(3), 17(1)(b): withdrawing the consent for keywords stops new ones; the
+    coachee chooses whether the existing ones are erased at once or kept, under a narrower
+    consent in the words shown here, for the rest of the trajectory."""
+    from coachregister.notes import services as notes
+
+    choices = notes.keyword_choices(coachee)
+    if not choices:
+        return redirect("rights:portal_home")
+    form = KeywordsWithdrawForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notes.keywords_consent_withdraw(
+                request=request, coachee=coachee, erase=form.cleaned_data["choice"] == "erase"
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("rights:portal_home")
+    return render(
+        request,
+        "rights/portal_keywords_withdraw.html",
+        {"form": form, "kept_text": notes.kept_consent_text(), "may_keep": "keep" in choices},
+    )
 
 
 @public

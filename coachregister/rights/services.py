@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from django.utils.translation import override
 
 from coachregister.audit.services import event_record
 from coachregister.coachees import vault
-from coachregister.coachees.models import Coachee
+from coachregister.coachees.models import Coachee, RestrictionGround
 from coachregister.disclosures import sealed
 from coachregister.lib import deadlines
 from coachregister.outbox.services import message_enqueue
@@ -31,12 +32,16 @@ from coachregister.trajectories.access import require_manager
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
+    from coachregister.disclosures.models import Proposal
+    from coachregister.notes.models import CoachingSession
 
 COACHEE = "coachee"
 CORRECTABLE = ("first_name", "last_name", "email", "phone")
 # The field name a journalled correction is sealed under (the coachee's own key).
 JOURNAL_CORRECTION = "journal_correction"
 MAX_EXTENSION_MONTHS = 2
+# GDPR art. 12(3): with an extension, at most three months from receipt in total.
+MAX_TERM_MONTHS = 3
 
 
 def request_register(
@@ -49,15 +54,36 @@ def request_register(
     verification: str,
     received_at: datetime | None = None,
     changes: dict[str, str] | None = None,
+    restriction_ground: str = "",
+    proposal: Proposal | None = None,
+    session: CoachingSession | None = None,
+    keyword_action: str = "",
+    keywords: str = "",
 ) -> DataRequest:
     """A request as received: by staff from a letter, call or email (actor set), or by the
-    coachee in the portal (actor None, channel portal)."""
+    coachee in the portal (actor None, channel portal). `proposal`: a correction asked from
+    the preview of a prepared disclosure (art. 9.2), which waits for it.
+
+    A restriction request states its ground of GDPR art. 18(1) (art. 8.1, afscherming). An
+    objection is no longer registered: GDPR art. 21 covers processing on art. 6(1)(e) or (f),
+    which the register has none of (earlier objections stay readable). A further access copy
+    carries the practice's fee, if it set one (art. 7.3; GDPR art. 15(3))."""
     if actor is not None:
         require_manager(actor)
     elif channel != Channel.PORTAL:
         raise ValidationError(_("Only the portal registers requests without a staff member."))
     if kind not in Kind.values or channel not in Channel.values:
         raise ValidationError(_("Choose the kind of request and how it was received."))
+    if kind == Kind.OBJECTION:
+        raise ValidationError(
+            _("An objection (GDPR art. 21) does not apply here: the register processes no "
+              "data on a public task or a legitimate interest. To withdraw a consent, or to "
+              "have data corrected, erased or restricted, choose that request; a complaint "
+              "goes to the practice or to the Autoriteit Persoonsgegevens.")
+        )
+    restriction_ground = restriction_ground if kind == Kind.RESTRICTION else ""
+    if kind == Kind.RESTRICTION and restriction_ground not in RestrictionGround.values:
+        raise ValidationError(_("Choose why restriction is asked (GDPR art. 18(1) a to d)."))
     if not verification.strip():
         raise ValidationError(_("Record how the requester's identity was checked."))
     changes = {k: v.strip() for k, v in (changes or {}).items() if v and v.strip()}
@@ -66,6 +92,9 @@ def request_register(
     from coachregister.coachees.validation import CLEANERS
 
     changes = {field: CLEANERS[field](value) for field, value in changes.items()}
+    if session is not None or keyword_action:
+        # Art. 8.1: one session's keywords; the new text travels sealed under "keywords".
+        changes["keywords"] = _keywords_asked(coachee, kind, session, keyword_action, keywords)
     if kind == Kind.RECTIFICATION and not changes:
         raise ValidationError(_("A correction request states the changes asked for (art. 8.1)."))
     received_at = received_at or timezone.now()
@@ -85,15 +114,65 @@ def request_register(
             if changes
             else None,
             created_by=actor,
+            session=session if "keywords" in changes else None,
+            keyword_action=keyword_action if "keywords" in changes else "",
+            restriction_ground=restriction_ground,
+            fee=further_copy_fee(coachee) if kind == Kind.ACCESS else None,
+            proposal=proposal if proposal is not None and proposal.coachee_id == coachee.pk
+            else None,
         )
+        detail = {"request": data_request.pk, "kind": kind, "channel": channel}
+        if data_request.fee is not None:
+            detail["fee"] = str(data_request.fee)
         event_record(
             action="rights.request.received",
             request=request,
             actor=actor,
             object_type=COACHEE,
             object_id=coachee.pseudonym,
-            detail={"request": data_request.pk, "kind": kind, "channel": channel},
+            detail=detail,
         )
+    return data_request
+
+
+def further_copy_fee(coachee: Coachee) -> Decimal | None:
+    """Art. 7.3, GDPR art. 15(3): the first copy is free. Once the coachee received an
+    answered access copy (granted or partly), a further one carries the practice's fee for
+    administrative costs, if it set one above zero."""
+    from coachregister.practice.models import PracticeSettings
+    from coachregister.rights.models import Decision
+
+    fee = PracticeSettings.load().further_copy_fee
+    if not fee or fee <= 0:
+        return None
+    had_copy = DataRequest.objects.filter(
+        coachee=coachee, kind=Kind.ACCESS, decision__in=[Decision.GRANTED, Decision.PARTLY]
+    ).exists()
+    return fee if had_copy else None
+
+
+def request_fee_paid(
+    *, actor: User, request: HttpRequest | None, data_request: DataRequest
+) -> DataRequest:
+    """Record that the fee for a further copy was paid (art. 7.3, GDPR art. 15(3))."""
+    require_manager(actor)
+    with transaction.atomic():
+        locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+        if locked.fee is None:
+            raise ValidationError(_("No fee applies to this request."))
+        if locked.fee_paid_at is not None:
+            raise ValidationError(_("The fee has already been recorded as paid."))
+        locked.fee_paid_at = timezone.now()
+        locked.save(update_fields=["fee_paid_at"])
+        event_record(
+            action="rights.request.fee_paid",
+            request=request,
+            actor=actor,
+            object_type=COACHEE,
+            object_id=locked.coachee_pseudonym,
+            detail={"request": locked.pk, "fee": str(locked.fee)},
+        )
+    data_request.fee_paid_at = locked.fee_paid_at
     return data_request
 
 
@@ -113,10 +192,20 @@ def request_extend(
     months: int,
     reasons: str,
 ) -> DataRequest:
-    """GDPR art. 12(3): up to two more months, only with reasons, told to the requester
-    before the first deadline runs out. The mail with the reasons goes into the outbox in the
-    same transaction, so an extension is never recorded without being told."""
+    """GDPR art. 12(3), art. 7.1/7.2/8.2: only where the regulation allows it (the practice
+    setting `extension_allowed`, which the generated regulation text follows), up to two more
+    months, so at most three months from receipt in total, only with reasons, told to the
+    requester within the four weeks the regulation promises. The mail with the reasons goes
+    into the outbox in the same transaction, so an extension is never recorded without being
+    told. A request extended earlier keeps its dates whatever the setting is now."""
+    from coachregister.practice.models import PracticeSettings
+
     require_manager(actor)
+    if not PracticeSettings.load().extension_allowed:
+        raise ValidationError(
+            _("The privacy regulation does not allow extending the answer term: answer "
+              "within four weeks.")
+        )
     if not 1 <= months <= MAX_EXTENSION_MONTHS:
         raise ValidationError(_("An extension is one or two months."))
     if not reasons.strip():
@@ -125,15 +214,19 @@ def request_extend(
         raise ValidationError(_("This request has already been answered."))
     if data_request.extended_until is not None:
         raise ValidationError(_("This request has already been extended."))
+    # The reasons are told within the four weeks (answer_due), not only within the legal month.
     if timezone.localdate() > min(data_request.answer_due, data_request.legal_due):
-        raise ValidationError(_("Too late: an extension must be told before the first deadline."))
+        raise ValidationError(
+            _("Too late: an extension must be told within four weeks of receipt.")
+        )
+    extended_until = deadlines.legal_ceiling(data_request.received_at, months=1 + months)
+    if extended_until > deadlines.legal_ceiling(data_request.received_at, months=MAX_TERM_MONTHS):
+        raise ValidationError(_("The answer term is at most three months from receipt."))
     coachee = data_request.coachee
     if coachee is None:
         raise ValidationError(_("The coachee's data no longer exists."))
     with transaction.atomic():
-        data_request.extended_until = deadlines.legal_ceiling(
-            data_request.received_at, months=1 + months
-        )
+        data_request.extended_until = extended_until
         data_request.extension_reasons_enc = sealed.seal(
             coachee, SEALED["extension_reasons"], reasons
         )
@@ -185,9 +278,12 @@ def request_decide(
     grounds: list[str] | None = None,
     granted_changes: dict[str, str] | None = None,
     other_form: str = "",
+    restriction_ground: str = "",
 ) -> DataRequest:
     """Decide, carry out what was granted, tell the recipients (art. 8.4), write the letter.
-    One transaction: a decision never stands without its effect, its letter and its audit."""
+    One transaction: a decision never stands without its effect, its letter and its audit.
+    A restriction registered before requests stated their ground gets it here
+    (`restriction_ground`, GDPR art. 18(1)); a ground on the request is never replaced."""
     from coachregister.rights.models import Decision, RefusalGround
 
     require_manager(actor)
@@ -216,6 +312,11 @@ def request_decide(
         )
     if any(g not in RefusalGround.values for g in grounds):
         raise ValidationError(_("Refusal grounds are a to e of article 7.5."))
+    if data_request.kind == Kind.RESTRICTION and decision != Decision.REFUSED:
+        if not data_request.restriction_ground:
+            data_request.restriction_ground = restriction_ground
+        if data_request.restriction_ground not in RestrictionGround.values:
+            raise ValidationError(_("Choose why restriction is asked (GDPR art. 18(1) a to d)."))
     if decision != Decision.GRANTED:
         if not justification.strip():
             raise ValidationError(_("Give the reasons for refusing, also in part (art. 8.2)."))
@@ -255,19 +356,23 @@ def request_decide(
         data_request.save()
         told = []
         carried = decision != Decision.REFUSED
+        keywords_session = None
         if carried and data_request.kind == Kind.RECTIFICATION:
-            with journal.effect(
-                journal.Effect.CORRECTION, coachee.pseudonym,
-                {"values": vault.encrypt_for(
-                    coachee, JOURNAL_CORRECTION, json.dumps(granted_changes or {})
-                ).hex()},
-            ):
-                contact = _rectify(coachee, contact, granted_changes or {})
+            granted_changes = dict(granted_changes or {})
+            keywords = granted_changes.pop("keywords", None)
+            if granted_changes:
+                with journal.effect(
+                    journal.Effect.CORRECTION, coachee.pseudonym,
+                    {"values": vault.encrypt_for(
+                        coachee, JOURNAL_CORRECTION, json.dumps(granted_changes)
+                    ).hex()},
+                ):
+                    contact = _rectify(coachee, contact, granted_changes)
+            if keywords is not None:
+                keywords_session = _keywords_carry_out(actor, request, data_request, keywords)
             told = _tell_recipients(coachee, data_request)
         elif carried and data_request.kind == Kind.RESTRICTION:
-            with journal.effect(journal.Effect.RESTRICTED, coachee.pseudonym):
-                coachee.restricted = True
-                coachee.save(update_fields=["restricted"])
+            _restrict(coachee, data_request)
             told = _tell_recipients(coachee, data_request)
         event_record(
             action="rights.request.decided",
@@ -291,8 +396,61 @@ def request_decide(
                 contact=contact,
             )
         else:
-            _write_letter(data_request, coachee, contact, told)
+            _write_letter(data_request, coachee, contact, told, keywords_session)
     return data_request
+
+
+def _keywords_asked(
+    coachee: Coachee,
+    kind: str,
+    session: CoachingSession | None,
+    action: str,
+    keywords: str,
+) -> str:
+    """Art. 8.1: a correction request may concern one session's keywords (correct,
+    supplement or delete); checked as the notes service will check it when carried out."""
+    from coachregister.notes.services import keywords_request_check
+
+    if kind != Kind.RECTIFICATION:
+        raise ValidationError(
+            _("Keywords are corrected, supplemented or deleted by a correction request.")
+        )
+    return keywords_request_check(
+        coachee=coachee, session=session, action=action, keywords=keywords
+    )
+
+
+def _keywords_carry_out(
+    actor: User, request: HttpRequest | None, data_request: DataRequest, keywords: str
+) -> CoachingSession | None:
+    """Art. 8.3: a granted request about keywords is carried out at once, by the notes
+    service (a new version; a deletion destroys the earlier ones). Returns the session whose
+    keywords changed, for the letter."""
+    from coachregister.notes.services import keywords_on_request
+
+    session = data_request.session
+    if session is None:  # the session went with an erasure in the meantime
+        return None
+    keywords_on_request(
+        actor=actor, request=request, session=session, action=data_request.keyword_action,
+        keywords=keywords, data_request_id=data_request.pk,
+    )
+    return session
+
+
+def _restrict(coachee: Coachee, data_request: DataRequest) -> None:
+    """Art. 8.1 (afscherming), GDPR art. 18: from now on the coachee's data is only stored.
+    The coachee records since when and on which ground of art. 18(1); the journal carries the
+    ground, so a restored backup restricts again on the same ground (retention/backup.py)."""
+    ground = data_request.restriction_ground  # checked by request_decide
+    now = timezone.now()
+    with journal.effect(
+        journal.Effect.RESTRICTED, coachee.pseudonym, {"ground": ground, "at": now.isoformat()}
+    ):
+        coachee.restricted = True
+        coachee.restricted_at = now
+        coachee.restriction_ground = ground
+        coachee.save(update_fields=["restricted", "restricted_at", "restriction_ground"])
 
 
 def _rectify(coachee: Coachee, contact: vault.Contact, changes: dict[str, str]) -> vault.Contact:
@@ -340,7 +498,11 @@ def _tell_recipients(
 
 
 def _write_letter(
-    data_request: DataRequest, coachee: Coachee, contact: vault.Contact, told: list[object]
+    data_request: DataRequest,
+    coachee: Coachee,
+    contact: vault.Contact,
+    told: list[object],
+    keywords_session: CoachingSession | None = None,
 ) -> None:
     from coachregister.lib.pdf import render_pdf
     from coachregister.practice.models import PracticeSettings
@@ -366,6 +528,7 @@ def _write_letter(
             "recipients": told,
             "today": timezone.localdate(),
             "answer": answer,
+            "keywords_session": keywords_session,  # art. 8.1: which session changed
         },
         coachee.language,
     )
@@ -506,7 +669,9 @@ def restriction_lift(*, actor: User, request: HttpRequest | None, coachee: Coach
         )
         with journal.effect(journal.Effect.RESTRICTION_LIFTED, coachee.pseudonym):
             coachee.restricted = False
-            coachee.save(update_fields=["restricted"])
+            coachee.restricted_at = None
+            coachee.restriction_ground = ""
+            coachee.save(update_fields=["restricted", "restricted_at", "restriction_ground"])
         event_record(
             action="rights.restriction.lifted",
             request=request,

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee
-from coachregister.rights import services
-from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm
-from coachregister.rights.models import DataRequest, Letter
+from coachregister.practice.models import PracticeSettings
+from coachregister.rights import inquiries, services
+from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm, add_keyword_fields
+from coachregister.rights.models import DataRequest, Kind, Letter
 
 
 @roles_required(*REGISTER_ROLES)
@@ -26,6 +27,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
     form = RequestForm(request.POST or None)
+    add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {k: data.pop(k) for k in services.CORRECTABLE}
@@ -39,13 +41,22 @@ def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
         else:
             messages.success(request, _("The request has been registered."))
             return redirect("rights:detail", pk=data_request.pk)
-    return render(request, "rights/request_new.html", {"form": form, "coachee": coachee})
+    return render(
+        request,
+        "rights/request_new.html",
+        {"form": form, "coachee": coachee, "practice": PracticeSettings.load()},
+    )
 
 
 @roles_required(*REGISTER_ROLES)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, pk=pk)
-    decide = DecideForm(request.POST if "decision" in request.POST else None)
+    practice = PracticeSettings.load()
+    decide = DecideForm(
+        request.POST if "decision" in request.POST else None,
+        needs_ground=data_request.kind == Kind.RESTRICTION
+        and not data_request.restriction_ground,
+    )
     if decide.is_bound and decide.is_valid():
         data = decide.cleaned_data
         try:
@@ -57,6 +68,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 grounds=data["grounds"],
                 justification=data["justification"],
                 other_form=data["other_form"],
+                restriction_ground=data.get("restriction_ground", ""),
                 granted_changes={
                     field: value
                     for field, value in services.requested_changes(data_request).items()
@@ -92,8 +104,25 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decide": decide,
             "changes": services.requested_changes(data_request),
             "letters": data_request.letters.all(),
+            "extension_allowed": practice.extension_allowed,
+            "inquiry": inquiries.for_detail(request, data_request),
         },
     )
+
+
+@roles_required(*REGISTER_ROLES)
+@require_POST
+def fee_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    """Art. 7.3, GDPR art. 15(3): staff record that the fee for a further copy was paid."""
+    data_request = get_object_or_404(DataRequest, pk=pk)
+    try:
+        services.request_fee_paid(actor=request.user, request=request, data_request=data_request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The fee has been recorded as paid."))
+    return redirect("rights:detail", pk=pk)
 
 
 @roles_required(*REGISTER_ROLES)

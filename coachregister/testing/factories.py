@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from coachregister.accounts.models import User
 from coachregister.coachees.services import intake_complete
@@ -11,6 +12,11 @@ from coachregister.practice import services as practice_services
 from coachregister.practice.models import RegulationVersion
 from coachregister.trajectories import services
 from coachregister.trajectories.models import ClientOrganisation, Invitation, Trajectory
+
+if TYPE_CHECKING:
+    from coachregister.coachees.models import Coachee
+    from coachregister.disclosures.models import Consent, Disclosure, Recipient
+    from coachregister.practice.models import ProcessingPurpose
 
 ANNE = Contact("Anne", "de Vries", "anne.devries@voorbeeld.example", "+31612345678")
 
@@ -58,3 +64,51 @@ def person(n: int) -> Contact:
     """A distinct, valid person per number."""
     return Contact(f"Voornaam{letters(n)}", f"Achternaam{letters(n)}",
                    f"persoon{n}@voorbeeld.example", f"+3161{n:07d}")
+
+
+def purpose(actor: User, name: str = "Afstemming re-integratie") -> ProcessingPurpose:
+    """A purpose on the practice's list (art. 2.1), added by the owner `actor` once."""
+    from coachregister.practice.models import ProcessingPurpose
+
+    return ProcessingPurpose.objects.filter(name=name, active=True).first() or (
+        practice_services.purpose_add(actor=actor, request=None, name=name, basis="consent")
+    )
+
+
+def disclosure_consent(coachee: Coachee, recipient: Recipient,
+                       processing_purpose: ProcessingPurpose) -> Consent:
+    """A consent to a disclosure as the coachee gives it in the portal (art. 9.2)."""
+    from coachregister.disclosures.services import consent_record
+
+    return consent_record(
+        actor=None, request=None, coachee=coachee, recipient=recipient,
+        processing_purpose=processing_purpose, text="Ik geef toestemming.",
+        text_version="P0-test", method="portal",
+    )
+
+
+def legacy_consent(coachee: Coachee, recipient: Recipient, purpose_text: str) -> Consent:
+    """A consent as recorded before the list of purposes: its purpose free text, sealed."""
+    from coachregister.disclosures import sealed
+    from coachregister.disclosures.models import SEALED_CONSENT_PURPOSE, Consent
+
+    return Consent.objects.create(
+        coachee=coachee, purpose="disclosure", recipient=recipient, given=True,
+        disclosure_purpose_enc=sealed.seal(coachee, SEALED_CONSENT_PURPOSE, purpose_text),
+        text="Ik geef toestemming.", text_version="1", method="paper",
+    )
+
+
+def legacy_disclosure(actor: User, coachee: Coachee, recipient: Recipient, *,
+                      categories: str, purpose_text: str, basis: str, legal_ground: str = "",
+                      consent: Consent | None = None) -> Disclosure:
+    """A register entry as written before the list of purposes (purpose free text, sealed)."""
+    from coachregister.disclosures import sealed
+    from coachregister.disclosures.models import SEALED_DISCLOSURE, Disclosure
+
+    return Disclosure.objects.create(
+        coachee=coachee, coachee_pseudonym=coachee.pseudonym, recipient=recipient,
+        categories=categories, basis=basis, consent=consent, disclosed_by=actor,
+        purpose_enc=sealed.seal(coachee, SEALED_DISCLOSURE["purpose"], purpose_text),
+        legal_ground_enc=sealed.seal(coachee, SEALED_DISCLOSURE["legal_ground"], legal_ground),
+    )

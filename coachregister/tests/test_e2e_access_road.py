@@ -41,7 +41,8 @@ session_record(actor=anna, request=None, trajectory=trajectory, held_on=trajecto
 doctor = disclosures.recipient_save(actor=eva, request=None, name="Bedrijfsarts Noord",
                                     kind="doctor")
 disclosures.disclosure_record(actor=eva, request=None, coachee=trajectory.coachee,
-                              recipient=doctor, categories=["contact"], purpose="verwijzing",
+                              recipient=doctor, categories=["contact"],
+                              processing_purpose=factories.purpose(eva),
                               basis="legal_duty", legal_ground="Wet X")
 """
 
@@ -106,7 +107,7 @@ def test_access_road(tmp_path: Path) -> None:
                                            text=True, check=True).stdout.split())
             assert "Doel" in text and "balans" in text  # the purposes
             assert "Bedrijfsarts Noord" in text  # the recipients
-            assert "zeven jaar na het laatste contact" in text  # retention
+            assert "7 jaar na het laatste contact" in text  # retention
             assert "perfectionisme en zwemmen" in text  # the coachee's keywords
             assert "Autoriteit Persoonsgegevens" in text
             browser.close()

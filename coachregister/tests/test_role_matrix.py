@@ -130,7 +130,8 @@ def build_world() -> World:
     from coachregister.coachees.vault import Contact
     from coachregister.disclosures import services as disclosures
     from coachregister.notes.services import session_record
-    from coachregister.practice.models import PracticeSettings
+    from coachregister.practice.models import PracticeSettings, ProcessingPurpose
+    from coachregister.practice.services import purpose_add
     from coachregister.rights import services as rights
     from coachregister.testing import factories
     from coachregister.trajectories.services import trajectory_end
@@ -185,6 +186,8 @@ def build_world() -> World:
             ThirdPartyScope(user=user, trajectory=t) for t in trajectories)
     doctor = disclosures.recipient_save(actor=owner, request=None, name="Bedrijfsarts",
                                         kind="doctor")
+    purpose = purpose_add(actor=owner, request=None, name="Afstemming re-integratie",
+                          basis="consent")
     for side, trajectory, ended, coach in ((w.own, own, own_ended, u[COACH]),
                                            (w.foreign, foreign, foreign_ended, foreign_coach)):
         coachee = trajectory.coachee
@@ -199,10 +202,14 @@ def build_world() -> World:
             actor=owner, request=None, trajectory=ended, broken_off=False).pk
         side["consent"] = disclosures.consent_record(
             actor=owner, request=None, coachee=coachee, recipient=doctor,
-            disclosure_purpose="afstemming", text="Ik geef toestemming.", text_version="1",
+            processing_purpose=purpose, text="Ik geef toestemming.", text_version="1",
             method="paper").pk
+        side["proposal"] = disclosures.proposal_prepare(
+            actor=owner, request=None, coachee=coachee, recipient=doctor,
+            processing_purpose=purpose, categories=["contact"], basis="consent").pk
+        side["purpose"] = ProcessingPurpose.coaching().pk  # the built-in one: not retired
         data_request = rights.request_register(
-            actor=owner, request=None, coachee=coachee, kind="objection", channel="letter",
+            actor=owner, request=None, coachee=coachee, kind="erasure", channel="letter",
             verification="identiteitsbewijs gezien")
         rights.request_decide(actor=owner, request=None, data_request=data_request,
                               decision="refused", justification="Gerechtvaardigd belang.")
@@ -290,6 +297,11 @@ TABLE: dict[str, Row] = {
                                   page(signed_out=PORTAL, others=PORTAL, COACHEE=(OK, DENY)),
                                   by("consent", "pk"), carries_out=True),
     "rights:portal_leave": Row(everyone(405), everyone(OK)),
+    # GDPR art. 7(3): the choice after withdrawing the consent for keywords.
+    "rights:portal_keywords_withdraw": Row(page(signed_out=PORTAL, others=PORTAL, COACHEE=OK),
+                                           page(signed_out=PORTAL, others=PORTAL, COACHEE=OK)),
+    # Art. 7.1: anyone's question; the matrix's POST is an invalid form (nothing stored).
+    "rights:portal_inquiry": Row(everyone(405), everyone(OK)),
     # signing in and one's own account
     "accounts:login": Row(everyone(OK), everyone(OK)),
     "accounts:login_verify": Row(everyone(LOGIN), everyone(LOGIN)),  # no pending first step
@@ -313,6 +325,11 @@ TABLE: dict[str, Row] = {
         lambda w, s: {"pk": s["user"], "action": "scope"}, data={"trajectories": "x"}),
     # practice and audit
     "practice:settings": Row(page(MANAGERS), page(MANAGERS)),
+    # art. 2.1, 2.2: only an owner adds or retires a purpose (empty form; the built-in one
+    # is never retired)
+    "practice:purpose_add": Row(roles_then_post_only(page({OWNER})), page({OWNER})),
+    "practice:purpose_retire": Row(roles_then_post_only(page({OWNER})), page({OWNER}),
+                                   by("purpose", "pk")),
     "audit:event_list": Row(page(MANAGERS), page(MANAGERS)),
     "audit:engagements": Row(page(MANAGERS | AUDITORS), page(MANAGERS | AUDITORS)),
     "audit:engagement": Row(page(MANAGERS, {AUD_IN}, AUD_OUT=(DENY, OK)),
@@ -346,11 +363,27 @@ TABLE: dict[str, Row] = {
     "disclosures:who_saw": Row(page(MANAGERS), page(MANAGERS), COACHEE_PS),
     "disclosures:consent_withdraw": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
                                         by("consent", "pk"), carries_out=True),
+    # art. 9.1: a proposal still waiting for the coachee is not sent (refused with a message)
+    "disclosures:proposal_action": Row(
+        roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+        lambda w, s: {"pk": s["proposal"], "action": "send"}),
+    # art. 9.2: the coachee's preview; an empty correction is refused on the page
+    "disclosures:portal_proposal": Row(
+        page(signed_out=PORTAL, others=PORTAL, COACHEE=(OK, DENY)),
+        page(signed_out=PORTAL, others=PORTAL, COACHEE=(OK, DENY)), by("proposal", "pk")),
     # rights (art. 7, 8)
     "rights:list": Row(page(MANAGERS), page(MANAGERS)),
     "rights:new": Row(page(MANAGERS), page(MANAGERS), COACHEE_PS),
     "rights:detail": Row(page(MANAGERS), page(MANAGERS), by("request", "pk")),
     "rights:letter": Row(page(MANAGERS), page(MANAGERS), by("letter", "pk")),
+    # art. 7.3: the world's request carries no fee: "no fee applies", nothing changes.
+    "rights:fee_paid": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                           by("request", "pk")),
+    # Art. 7.1: the world's request has a coachee, so the step is refused with a message.
+    "rights:inquiry_checked": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                  by("request", "pk")),
+    "rights:inquiry_answer": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                 by("request", "pk")),
     # Not restricted: "nothing to lift", nothing changes.
     "rights:restriction_lift": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
                                    COACHEE_PS),

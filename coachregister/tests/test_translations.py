@@ -7,10 +7,12 @@ import gettext
 from pathlib import Path
 
 import polib
+import pytest
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale" / "nl" / "LC_MESSAGES"
 
 
+@pytest.mark.article("Werkwijze")
 def test_every_string_is_translated_and_compiled() -> None:
     po = polib.pofile(str(LOCALE / "django.po"))
     assert len(po) > 300

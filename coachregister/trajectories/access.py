@@ -19,7 +19,9 @@ def visible_trajectories(queryset: QuerySet[Trajectory], user: object) -> QueryS
         return queryset
     if role == Role.COACH:
         return queryset.filter(coach=user)
-    if role == Role.THIRD_PARTY:  # art. 5.3: only the trajectories in its contract's scope
+    if role == Role.THIRD_PARTY:  # art. 5.3: only its contract's scope, until its end date
+        if user.contract_expired():  # type: ignore[attr-defined]
+            return queryset.none()
         return queryset.filter(third_party_scope__user=user)
     if role == Role.AUDITOR:  # art. 5.4: the sample, during the audit window only
         from coachregister.audit.engagements import sampled_pseudonyms

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import Role, User
 from coachregister.audit.services import event_record
-from coachregister.coachees.models import ContactMoment
+from coachregister.coachees.models import Coachee, ContactMoment
 from coachregister.lib import tokens
 from coachregister.retention.models import PaperDossierTask
 from coachregister.trajectories.access import may_work_on, require_manager
@@ -209,6 +209,12 @@ def contact_moment_record(
         raise PermissionDenied(_("This is not your trajectory."))
     if trajectory.coachee_id is None:
         raise ValidationError(_("The coachee has not completed the intake yet."))
+    # Art. 8.1, GDPR art. 18: a restricted coachee's data is only stored (read afresh: the
+    # trajectory passed in may have been loaded before the restriction).
+    if Coachee.objects.filter(pk=trajectory.coachee_id, restricted=True).exists():
+        raise ValidationError(
+            _("Processing of this coachee's data is restricted: no new contact moments.")
+        )
     if occurred_on > timezone.localdate():
         raise ValidationError(_("A contact moment cannot be in the future."))
     with transaction.atomic():

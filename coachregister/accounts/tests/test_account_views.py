@@ -64,6 +64,7 @@ def test_admin_resets_a_lost_phone(
     assert Event.objects.filter(action="accounts.two_factor.reset", object_id=str(coach.pk)).exists()
 
 
+@pytest.mark.article("12.2")
 def test_password_change_keeps_this_session_and_checks_the_old_one(
     coach: User, client_for: Callable[[User], Client]
 ) -> None:
@@ -82,6 +83,7 @@ def test_password_change_keeps_this_session_and_checks_the_old_one(
 
 
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
+@pytest.mark.article("5.1")
 def test_dashboard_per_role_has_no_dead_links(
     role_fixture: str, request: pytest.FixtureRequest, client_for: Callable[[User], Client]
 ) -> None:
@@ -98,6 +100,7 @@ def test_dashboard_per_role_has_no_dead_links(
         assert client.get(link).status_code == 200, link
 
 
+@pytest.mark.article("Werkwijze")
 def test_dutch_by_default_english_on_request(
     coach: User, client_for: Callable[[User], Client]
 ) -> None:

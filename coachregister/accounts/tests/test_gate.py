@@ -79,12 +79,14 @@ def test_a_new_version_must_be_accepted_again(
     assert client.get(DASHBOARD).status_code == 200
 
 
+@pytest.mark.article("5.2")
 def test_only_an_owner_publishes(administrator: User, client_for: Callable[[User], Client]) -> None:
     response = client_for(administrator).post(reverse("accounts:statement_publish"))
     assert response.status_code == 403
     assert Event.objects.filter(action="accounts.access.denied", actor=administrator).exists()
 
 
+@pytest.mark.article("5.2")
 def test_statement_is_generated_from_practice_settings(practice: object, owner: User) -> None:
     practice.name = "Praktijk Zonnestraal"  # type: ignore[attr-defined]
     practice.save()  # type: ignore[attr-defined]
@@ -142,6 +144,7 @@ def test_sign_out_everywhere_ends_every_session(
     assert Event.objects.filter(action="accounts.sessions.revoked", actor=coach).exists()
 
 
+@pytest.mark.article("12.2")
 def test_logout_is_post_only_and_audited(coach: User, client_for: Callable[[User], Client]) -> None:
     client = client_for(coach)
     assert client.get(reverse("accounts:logout")).status_code == 405

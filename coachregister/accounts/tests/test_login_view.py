@@ -21,7 +21,7 @@ from coachregister.conftest import OFFICE_ADDRESS, OUTSIDE_ADDRESS, PASSWORD
 from coachregister.practice.models import PracticeSettings
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-pytestmark = [pytest.mark.django_db, pytest.mark.article("12.2")]
+pytestmark = [pytest.mark.django_db]
 
 LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:login_verify")
@@ -49,6 +49,7 @@ def signed_in_as(client: Client, address: str) -> User | None:
     return response.wsgi_request.user if response.status_code == 200 else None
 
 
+@pytest.mark.article("12.2")
 def test_office_address_without_second_factor_signs_in(coach: User) -> None:
     client = Client()
     response = post_login(client, coach, address=OFFICE_ADDRESS)
@@ -60,6 +61,7 @@ def test_office_address_without_second_factor_signs_in(coach: User) -> None:
     assert event.client_ip == OFFICE_ADDRESS
 
 
+@pytest.mark.article("12.2")
 def test_outside_address_without_second_factor_is_refused_with_explanation(coach: User) -> None:
     client = Client()
     response = post_login(client, coach, address=OUTSIDE_ADDRESS)
@@ -70,6 +72,7 @@ def test_outside_address_without_second_factor_is_refused_with_explanation(coach
     assert event.outcome == "denied" and event.detail == {"reason": "second_factor_missing"}
 
 
+@pytest.mark.article("12.2")
 def test_forged_forwarded_for_from_untrusted_peer_is_not_the_office(coach: User) -> None:
     client = Client()
     response = post_login(
@@ -80,6 +83,7 @@ def test_forged_forwarded_for_from_untrusted_peer_is_not_the_office(coach: User)
     assert Event.objects.get(action="accounts.login.failed").client_ip == OUTSIDE_ADDRESS
 
 
+@pytest.mark.article("12.2")
 def test_forwarded_for_from_trusted_proxy_counts(coach: User, settings: object) -> None:
     settings.TRUSTED_PROXIES = ["10.9.0.0/16"]  # type: ignore[attr-defined]
     client = Client()
@@ -92,6 +96,7 @@ def test_forwarded_for_from_trusted_proxy_counts(coach: User, settings: object) 
     assert response.status_code == 403
 
 
+@pytest.mark.article("12.2")
 def test_outside_address_with_totp_needs_the_code(coach: User) -> None:
     device = with_totp(coach)
     client = Client()
@@ -114,6 +119,7 @@ def test_outside_address_with_totp_needs_the_code(coach: User) -> None:
     assert Event.objects.get(action="accounts.login.succeeded").detail == {"second_factor": True}
 
 
+@pytest.mark.article("12.2")
 def test_backup_code_works_once(coach: User) -> None:
     with_totp(coach)
     backup = StaticDevice.objects.create(user=coach, name="backup")
@@ -129,6 +135,7 @@ def test_backup_code_works_once(coach: User) -> None:
     assert signed_in_as(second, OUTSIDE_ADDRESS) is None
 
 
+@pytest.mark.article("12.2")
 def test_two_factor_everywhere_applies_inside_the_office(coach: User) -> None:
     practice = PracticeSettings.load()
     practice.two_factor_everywhere = True
@@ -139,6 +146,7 @@ def test_two_factor_everywhere_applies_inside_the_office(coach: User) -> None:
     assert response["Location"] == VERIFY
 
 
+@pytest.mark.article("12.2")
 def test_verify_step_expires(coach: User) -> None:
     device = with_totp(coach)
     client = Client()
@@ -149,11 +157,13 @@ def test_verify_step_expires(coach: User) -> None:
     assert signed_in_as(client, OUTSIDE_ADDRESS) is None
 
 
+@pytest.mark.article("12.2")
 def test_verify_without_password_step_goes_back_to_login() -> None:
     response = Client().get(VERIFY)
     assert response.status_code == 302 and response["Location"] == LOGIN
 
 
+@pytest.mark.article("12.2")
 def test_wrong_password_gives_one_message_for_all_cases(coach: User) -> None:
     client = Client()
     unknown = client.post(LOGIN, {"username": "nobody", "password": "x" * 12})
@@ -168,6 +178,7 @@ def test_wrong_password_gives_one_message_for_all_cases(coach: User) -> None:
     assert all("nobody" not in str(e.detail) and e.object_id != "nobody" for e in events)
 
 
+@pytest.mark.article("12.2")
 def test_lockout_after_repeated_failures(coach: User, settings: object) -> None:
     limit = settings.AXES_FAILURE_LIMIT  # type: ignore[attr-defined]
     client = Client()
@@ -193,6 +204,7 @@ def test_lockout_after_repeated_failures(coach: User, settings: object) -> None:
         assert post_login(fresh, coach, address=OFFICE_ADDRESS).status_code == 302
 
 
+@pytest.mark.article("12.2")
 def test_third_party_signs_in_until_contract_end(make_user: Callable[..., User]) -> None:
     today = timezone.localdate()
     current = make_user(Role.THIRD_PARTY, contract_end=today)
@@ -216,11 +228,13 @@ def test_third_party_session_ends_when_contract_ends(
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
 
+@pytest.mark.article("12.2")
 def test_inactive_user_cannot_sign_in(make_user: Callable[..., User]) -> None:
     user = make_user(Role.COACH, is_active=False)
     assert post_login(Client(), user, address=OFFICE_ADDRESS).status_code == 200
 
 
+@pytest.mark.article("12.2")
 def test_next_parameter_cannot_redirect_off_site(coach: User) -> None:
     client = Client()
     response = client.post(

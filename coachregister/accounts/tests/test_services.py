@@ -49,6 +49,7 @@ def test_administrator_cannot_appoint_owner_or_administrator(
 
 
 @pytest.mark.parametrize("role", [Role.COACH, Role.THIRD_PARTY, Role.AUDITOR])
+@pytest.mark.article("4.1b")
 def test_no_one_but_the_register_roles_manage_users(
     make_user: Callable[..., User], role: str
 ) -> None:
@@ -65,6 +66,7 @@ def test_third_party_needs_contract_reference_and_end(owner: User) -> None:
     assert user.contract_reference == "C-7"
 
 
+@pytest.mark.article("4.1b")
 def test_role_change_is_audited_with_roles_only(owner: User, coach: User) -> None:
     services.user_update(
         actor=owner, request=None, user=coach, full_name=coach.full_name, email=coach.email,
@@ -77,6 +79,7 @@ def test_role_change_is_audited_with_roles_only(owner: User, coach: User) -> Non
     assert coach.full_name not in str(event.detail) and coach.email not in str(event.detail)
 
 
+@pytest.mark.article("1.4")
 def test_the_last_owner_stays(owner: User) -> None:
     with pytest.raises(ValidationError):
         services.user_update(actor=owner, request=None, user=owner, full_name=owner.full_name,
@@ -89,6 +92,7 @@ def test_the_last_owner_stays(owner: User) -> None:
     assert not owner.is_active
 
 
+@pytest.mark.article("12.2")
 def test_invalid_password_writes_nothing(owner: User) -> None:
     before = Event.objects.count()
     with pytest.raises(ValidationError):
@@ -98,12 +102,14 @@ def test_invalid_password_writes_nothing(owner: User) -> None:
     assert Event.objects.count() == before
 
 
+@pytest.mark.article("4.1b")
 def test_duplicate_username_is_refused_case_insensitively(owner: User) -> None:
     create(owner, Role.COACH, username="Sam")
     with pytest.raises(ValidationError):
         create(owner, Role.COACH, username="sam")
 
 
+@pytest.mark.article("12.2")
 def test_password_reset_ends_sessions_and_is_audited(owner: User, coach: User) -> None:
     old_hash = coach.get_session_auth_hash()
     password = services.user_reset_password(actor=owner, request=None, user=coach)
@@ -113,6 +119,7 @@ def test_password_reset_ends_sessions_and_is_audited(owner: User, coach: User) -
     assert Event.objects.filter(action="accounts.password.reset", object_id=str(coach.pk)).exists()
 
 
+@pytest.mark.article("1.4")
 def test_bootstrap_owner_only_once(db: None, statement: object) -> None:
     user, password = services.owner_bootstrap(
         username="eerste", full_name="Eerste Eigenaar", email="e@staff.example"

@@ -37,6 +37,11 @@ MEANT_TO_BE_PUBLIC = {
     "rights:portal_letter",
     "rights:portal_withdraw",
     "rights:portal_leave",
+    "rights:portal_keywords_withdraw",
+    # Art. 7.1: anyone may ask whether their data is processed (rights/inquiry_views.py).
+    "rights:portal_inquiry",
+    # Art. 9.2: the coachee's preview of a prepared disclosure (`portal_required`).
+    "disclosures:portal_proposal",
 }
 # Without a pending password step or a real token these answer "sign in" or "not found".
 ANSWER_ONLY_WITH_STATE = {"accounts:login_verify", "coachees:intake_link"}

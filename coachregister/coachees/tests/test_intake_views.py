@@ -25,7 +25,7 @@ from coachregister.testing import factories
 from coachregister.trajectories import services
 from coachregister.trajectories.models import Invitation, Status, Trajectory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("3.1")]
+pytestmark = [pytest.mark.django_db]
 
 START = reverse("coachees:intake_start")
 FORM = reverse("coachees:intake_form")
@@ -63,6 +63,7 @@ def nothing_stored(trajectory: Trajectory) -> bool:
                                               used_at__isnull=False).exists())
 
 
+@pytest.mark.article("3.1")
 def test_whole_intake_by_code(opened: tuple[Trajectory, str, str], coach: User) -> None:
     trajectory, _token, code = opened
     client = enter_with_code(code.lower())
@@ -86,6 +87,7 @@ def test_whole_intake_by_code(opened: tuple[Trajectory, str, str], coach: User) 
     assert OutboxMessage.objects.count() == 1
 
 
+@pytest.mark.article("3.1")
 def test_the_link_moves_the_token_out_of_the_address(opened: tuple[Trajectory, str, str]) -> None:
     _trajectory, token, _code = opened
     client = Client()
@@ -94,6 +96,7 @@ def test_the_link_moves_the_token_out_of_the_address(opened: tuple[Trajectory, s
     assert client.get(FORM).status_code == 200
 
 
+@pytest.mark.article("3.1")
 def test_keyword_consent_may_be_refused(opened: tuple[Trajectory, str, str]) -> None:
     client = enter_with_code(opened[2])
     client.post(FORM, valid(keyword_consent=None))
@@ -101,6 +104,7 @@ def test_keyword_consent_may_be_refused(opened: tuple[Trajectory, str, str]) -> 
     assert consent.given is False
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.parametrize(("field", "value"), [
     ("first_name", ""), ("first_name", "Anne2"), ("last_name", ""), ("last_name", "<b>x</b>"),
     ("email", "anne@"), ("email", "anne@@voorbeeld.nl"), ("email", "a b@voorbeeld.nl"),
@@ -119,6 +123,7 @@ def test_bad_input_gets_a_message_and_stores_nothing(
     assert nothing_stored(trajectory)
 
 
+@pytest.mark.article("3.1")
 def test_a_stale_regulation_version_asks_to_read_again(
     opened: tuple[Trajectory, str, str]
 ) -> None:
@@ -128,6 +133,7 @@ def test_a_stale_regulation_version_asks_to_read_again(
     assert nothing_stored(opened[0])
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.parametrize("typed", ["06 12345678", "06-12345678", "+31 6 12345678",
                                    "0031612345678", "(06) 1234 5678"])
 def test_phone_notations_are_stored_as_e164(opened: tuple[Trajectory, str, str],
@@ -137,6 +143,7 @@ def test_phone_notations_are_stored_as_e164(opened: tuple[Trajectory, str, str],
     assert vault.open_contact(Coachee.objects.get()).phone == "+31612345678"
 
 
+@pytest.mark.article("3.1")
 def test_used_expired_and_unknown_invitations_get_clear_pages(
     opened: tuple[Trajectory, str, str], owner: User, coach: User
 ) -> None:
@@ -158,6 +165,7 @@ def test_used_expired_and_unknown_invitations_get_clear_pages(
     assert reasons == ["used", "used", "unknown", "expired"]
 
 
+@pytest.mark.article("3.1")
 def test_an_invitation_used_meanwhile_is_refused_at_submit(
     opened: tuple[Trajectory, str, str]
 ) -> None:
@@ -168,6 +176,7 @@ def test_an_invitation_used_meanwhile_is_refused_at_submit(
     assert Coachee.objects.count() == 1
 
 
+@pytest.mark.article("3.1")
 def test_guessing_codes_is_throttled_and_audited(opened: tuple[Trajectory, str, str]) -> None:
     client = Client()
     for n in range(10):
@@ -182,6 +191,7 @@ def test_guessing_codes_is_throttled_and_audited(opened: tuple[Trajectory, str, 
         assert client.post(START, {"code": opened[2]}).status_code == 302
 
 
+@pytest.mark.article("1.8")
 def test_an_existing_coachee_joins_the_new_trajectory(
     opened: tuple[Trajectory, str, str], owner: User, other_coach: User
 ) -> None:
@@ -199,6 +209,7 @@ def test_an_existing_coachee_joins_the_new_trajectory(
                                 detail__existing=True).count() == 1
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_only_one_wins(owner: User, coach: User) -> None:
@@ -233,6 +244,7 @@ def test_two_simultaneous_submissions_only_one_wins(owner: User, coach: User) ->
 field_text = st.text(max_size=300)
 
 
+@pytest.mark.article("3.1")
 @settings(max_examples=75, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(first=field_text, last=field_text, email=field_text, phone=field_text,
@@ -258,6 +270,7 @@ def test_arbitrary_text_never_breaks_the_intake(
         assert stored.first_name == " ".join(first.split()) or stored.first_name
 
 
+@pytest.mark.article("3.1")
 def test_invitation_tokens_never_reach_the_log(
     opened: tuple[Trajectory, str, str], caplog: pytest.LogCaptureFixture
 ) -> None:

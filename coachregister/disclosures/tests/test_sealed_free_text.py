@@ -37,19 +37,12 @@ def record(owner: User, trajectory: Trajectory, times: int = 1) -> Recipient:
     coachee = trajectory.coachee
     doctor = services.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
     for _ in range(times):
-        consent = services.consent_record(
-            actor=owner, request=None, coachee=coachee, recipient=doctor,
-            disclosure_purpose=CONSENT_PURPOSE, text="Ik geef toestemming.", text_version="1",
-            method="paper",
-        )
-        services.disclosure_record(
-            actor=owner, request=None, coachee=coachee, recipient=doctor,
-            categories=["contact"], purpose=PURPOSE, basis="consent", consent=consent,
-        )
-        services.disclosure_record(
-            actor=owner, request=None, coachee=coachee, recipient=doctor,
-            categories=["trajectory"], purpose=PURPOSE, basis="legal_duty", legal_ground=GROUND,
-        )
+        # Records from before the list of purposes (art. 2.1): purpose as sealed free text.
+        consent = factories.legacy_consent(coachee, doctor, CONSENT_PURPOSE)
+        factories.legacy_disclosure(owner, coachee, doctor, categories="contact",
+                                    purpose_text=PURPOSE, basis="consent", consent=consent)
+        factories.legacy_disclosure(owner, coachee, doctor, categories="trajectory",
+                                    purpose_text=PURPOSE, basis="legal_duty", legal_ground=GROUND)
     return doctor
 
 
@@ -93,7 +86,7 @@ def test_the_access_copy_holds_the_texts(owner: User, trajectory: Trajectory) ->
     assert CONSENT_PURPOSE in [c.get("disclosure_purpose") for c in copy["consents"]]
 
 
-@pytest.mark.article("10")
+@pytest.mark.article("8.3")
 def test_after_an_erasure_the_register_entry_reads_as_erased(
     owner: User, trajectory: Trajectory
 ) -> None:

@@ -14,7 +14,7 @@ from coachregister.disclosures import services
 from coachregister.disclosures.models import Disclosure, Recipient
 from coachregister.testing import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("9.1")]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -29,7 +29,8 @@ def doctor(owner: User) -> Recipient:
 
 
 def disclose(owner: User, coachee: Coachee, recipient: Recipient, **kwargs: object) -> Disclosure:
-    defaults: dict[str, object] = {"categories": ["contact"], "purpose": "verwijzing"}
+    defaults: dict[str, object] = {"categories": ["contact"],
+                                   "processing_purpose": factories.purpose(owner)}
     defaults.update(kwargs)
     return services.disclosure_record(actor=owner, request=None, coachee=coachee,
                                       recipient=recipient, **defaults)
@@ -43,12 +44,10 @@ def refused(fn: object, *args: object, **kwargs: object) -> str:
 
 
 def consent_for(owner: User, coachee: Coachee, recipient: Recipient) -> object:
-    return services.consent_record(
-        actor=owner, request=None, coachee=coachee, recipient=recipient,
-        disclosure_purpose="verwijzing", text="Ik geef toestemming om mijn contactgegevens aan "
-        "de bedrijfsarts te geven.", text_version="2026.1", method="paper")
+    return factories.disclosure_consent(coachee, recipient, factories.purpose(owner))
 
 
+@pytest.mark.article("9.1")
 def test_without_a_basis_it_is_refused(owner: User, coachee: Coachee, doctor: Recipient) -> None:
     assert "basis" in refused(disclose, owner, coachee, doctor, basis="")
     assert "basis" in refused(disclose, owner, coachee, doctor, basis="because")
@@ -57,6 +56,7 @@ def test_without_a_basis_it_is_refused(owner: User, coachee: Coachee, doctor: Re
     assert not Disclosure.objects.exists()
 
 
+@pytest.mark.article("9.1")
 def test_with_a_legal_duty_it_is_recorded(owner: User, coachee: Coachee,
                                           doctor: Recipient) -> None:
     disclosure = disclose(owner, coachee, doctor, basis="legal_duty",
@@ -70,6 +70,7 @@ def test_with_a_legal_duty_it_is_recorded(owner: User, coachee: Coachee,
     assert services.recipients_of(coachee) == [doctor]
 
 
+@pytest.mark.article("9.1")
 def test_with_consent_in_force_then_withdrawn(owner: User, coachee: Coachee,
                                               doctor: Recipient) -> None:
     consent = consent_for(owner, coachee, doctor)
@@ -81,15 +82,19 @@ def test_with_consent_in_force_then_withdrawn(owner: User, coachee: Coachee,
     assert Event.objects.filter(action="disclosures.consent.withdrawn").count() == 1
 
 
+@pytest.mark.article("9.1")
 def test_consent_for_another_recipient_does_not_count(owner: User, coachee: Coachee,
                                                       doctor: Recipient) -> None:
     other = services.recipient_save(actor=owner, request=None, name="UWV", kind="authority")
     consent = consent_for(owner, coachee, doctor)
     assert "does not cover" in refused(disclose, owner, coachee, other, basis="consent",
                                        consent=consent)
+    elsewhere = factories.purpose(owner, "Verzuimbegeleiding")
+    assert "does not cover" in refused(disclose, owner, coachee, doctor, basis="consent",
+                                       consent=consent, processing_purpose=elsewhere)
 
 
-@pytest.mark.article("8")
+@pytest.mark.article("8.1")
 def test_restricted_coachee_is_never_disclosed(owner: User, coachee: Coachee,
                                                doctor: Recipient) -> None:
     coachee.restricted = True
@@ -99,12 +104,14 @@ def test_restricted_coachee_is_never_disclosed(owner: User, coachee: Coachee,
     assert not Disclosure.objects.exists()
 
 
+@pytest.mark.article("9.1")
 def test_only_the_register_runners_disclose(coach: User, coachee: Coachee,
                                             doctor: Recipient) -> None:
     with pytest.raises(PermissionDenied):
         disclose(coach, coachee, doctor, basis="legal_duty", legal_ground="Wet X")
 
 
+@pytest.mark.article("9.1")
 def test_intake_keyword_consent_is_a_consent_record(coachee: Coachee) -> None:
     keywords = coachee.consents.get(purpose="session_keywords")
     assert keywords.given and keywords.method == "intake_form" and keywords.text

@@ -19,11 +19,11 @@ from coachregister.audit.queries import accesses_of
 from coachregister.audit.services import event_record
 from coachregister.conftest import ROLE_FIXTURES
 from coachregister.disclosures import services
-from coachregister.disclosures.models import Consent, Disclosure
+from coachregister.disclosures.models import Consent, Disclosure, Proposal
 from coachregister.testing import factories
 from coachregister.trajectories.models import Trajectory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("1.10")]
+pytestmark = [pytest.mark.django_db]
 MANAGERS = {"owner", "administrator"}
 
 
@@ -32,6 +32,7 @@ def trajectory(owner: User, coach: User) -> Trajectory:
     return factories.trajectory(owner, coach)
 
 
+@pytest.mark.article("1.10")
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
 def test_register_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
                                  client_for: Callable[[User], Client], owner: User,
@@ -51,42 +52,30 @@ def test_register_pages_per_role(role_fixture: str, request: pytest.FixtureReque
         (302, True) if role_fixture in MANAGERS else (403, False))
 
 
-def test_disclosure_form_with_export_goes_through_the_register(
+@pytest.mark.article("9.1")
+def test_a_legal_duty_is_prepared_then_sent_as_a_file(
     owner: User, client_for: Callable[[User], Client], trajectory: Trajectory
 ) -> None:
     doctor = services.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
+    purpose = factories.purpose(owner)
     url = reverse("disclosures:coachee", args=[trajectory.coachee.pseudonym])
     client = client_for(owner)
-    refused = client.post(url, {"disclosure-recipient": doctor.pk,
-                                "disclosure-categories": ["contact"],
-                                "disclosure-purpose": "verwijzing",
-                                "disclosure-basis": "legal_duty"})
-    assert refused.status_code == 200 and refused.context["disclosure_form"].non_field_errors()
-    assert not Disclosure.objects.exists()
-    response = client.post(url, {"disclosure-recipient": doctor.pk,
-                                 "disclosure-categories": ["contact", "trajectory"],
-                                 "disclosure-purpose": "verwijzing",
-                                 "disclosure-basis": "legal_duty",
-                                 "disclosure-legal_ground": "Wet X art. 1",
-                                 "disclosure-export": "on"})
+    fields = {"proposal-recipient": doctor.pk, "proposal-processing_purpose": purpose.pk,
+              "proposal-categories": ["contact", "trajectory"],
+              "proposal-basis": "legal_duty"}
+    refused = client.post(url, fields)
+    assert refused.status_code == 200 and refused.context["form"].non_field_errors()
+    assert not Proposal.objects.exists()
+    client.post(url, {**fields, "proposal-legal_ground": "Wet X art. 1"})
+    proposal = Proposal.objects.get()
+    response = client.post(reverse("disclosures:proposal_action", args=[proposal.pk, "send"]))
     assert response["Content-Type"].startswith("application/json")
     data = json.loads(response.content)
     assert data["contact"]["last_name"] == "de Vries" and "sessions" not in data
     assert Disclosure.objects.get().category_list() == ["contact", "trajectory"]
 
 
-def test_consent_form_records_the_exact_text(owner: User, client_for: Callable[[User], Client],
-                                            trajectory: Trajectory) -> None:
-    doctor = services.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
-    url = reverse("disclosures:coachee", args=[trajectory.coachee.pseudonym])
-    client_for(owner).post(url, {"consent-recipient": doctor.pk,
-                                 "consent-disclosure_purpose": "verwijzing",
-                                 "consent-text": "Ik stem in.", "consent-text_version": "1",
-                                 "consent-method": "paper"})
-    consent = Consent.objects.get(purpose="disclosure")
-    assert consent.text == "Ik stem in." and consent.recorded_by == owner and consent.in_force
-
-
+@pytest.mark.article("1.10")
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
 def test_engagement_pages_per_role(role_fixture: str, request: pytest.FixtureRequest,
                                    client_for: Callable[[User], Client], owner: User,
@@ -109,6 +98,7 @@ def test_engagement_pages_per_role(role_fixture: str, request: pytest.FixtureReq
     assert count == (2 if role_fixture in MANAGERS else 1), created.status_code
 
 
+@pytest.mark.article("1.10")
 def test_who_saw_lists_staff_reads_with_a_flat_query_count(
     owner: User, coach: User, make_user: Callable[..., User],
     client_for: Callable[[User], Client], trajectory: Trajectory
@@ -131,7 +121,7 @@ def test_who_saw_lists_staff_reads_with_a_flat_query_count(
 
 
 @pytest.mark.postgres
-@pytest.mark.article("5")
+@pytest.mark.article("7.3")
 def test_who_saw_uses_the_index_on_postgresql(trajectory: Trajectory) -> None:
     from coachregister.audit import chain
     from coachregister.audit.models import Event

@@ -21,7 +21,7 @@ from coachregister.notes.models import CoachingSession
 from coachregister.testing import factories
 from coachregister.trajectories.models import Trajectory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("3.1")]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -51,6 +51,7 @@ def current(session: CoachingSession) -> str:
     return services.read_version(session.trajectory.coachee, version)[0]
 
 
+@pytest.mark.article("3.1")
 def test_a_session_is_stored_encrypted_and_counts_as_contact(
     coach: User, trajectory: Trajectory
 ) -> None:
@@ -63,6 +64,7 @@ def test_a_session_is_stored_encrypted_and_counts_as_contact(
     assert "werkdruk" not in str(event.detail) and event.object_id == trajectory.pseudonym
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.parametrize(
     ("keywords", "message"),
     [
@@ -85,6 +87,7 @@ def test_the_guard_refuses_and_says_which_kind_without_repeating_it(
     assert trajectory.contact_moments.filter(kind="session").count() == 0
 
 
+@pytest.mark.article("3.1")
 def test_only_the_coach_of_the_trajectory_writes(
     owner: User, other_coach: User, administrator: User, trajectory: Trajectory
 ) -> None:
@@ -93,6 +96,7 @@ def test_only_the_coach_of_the_trajectory_writes(
             record(actor, trajectory)
 
 
+@pytest.mark.article("3.1")
 def test_without_keyword_consent_only_the_session_itself(owner: User, coach: User) -> None:
     trajectory = factories.trajectory(owner, coach, keyword_consent=False)
     with pytest.raises(ValidationError):
@@ -108,7 +112,7 @@ def test_without_keyword_consent_only_the_session_itself(owner: User, coach: Use
         record(coach, trajectory, "rust")
 
 
-@pytest.mark.article("8")
+@pytest.mark.article("8.1")
 def test_a_restricted_coachee_gets_no_new_sessions_or_edits(
     coach: User, trajectory: Trajectory
 ) -> None:
@@ -125,6 +129,7 @@ def test_a_restricted_coachee_gets_no_new_sessions_or_edits(
     assert current(session) == "werkdruk, grenzen"
 
 
+@pytest.mark.article("3.1")
 def test_no_sessions_in_the_future(coach: User, trajectory: Trajectory) -> None:
     with pytest.raises(ValidationError):
         record(coach, trajectory, held_on=timezone.localdate() + timedelta(days=1))
@@ -134,6 +139,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PRACTICE_TZ)
 
 
+@pytest.mark.article("3.1")
 def test_editable_until_the_end_of_the_next_day_then_amended_with_reason(
     coach: User, trajectory: Trajectory, other_coach: User
 ) -> None:
@@ -193,6 +199,7 @@ def test_editable_until_the_end_of_the_next_day_then_amended_with_reason(
     assert actions == ["notes.session.recorded", "notes.keywords.edited", "notes.keywords.amended"]
 
 
+@pytest.mark.article("3.1")
 def test_the_lock_follows_dutch_days_across_summer_time(
     coach: User, trajectory: Trajectory
 ) -> None:

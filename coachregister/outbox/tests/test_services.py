@@ -24,7 +24,7 @@ from coachregister.outbox.tests.conftest import FROM, Inbox, body_of
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("3.1")]
+pytestmark = [pytest.mark.django_db]
 
 TO = "coach.jansen@praktijk.example"
 SUBJECT = "Een nieuwe coachee in het register"
@@ -62,6 +62,7 @@ def test_enqueue_stores_neither_recipient_nor_body_in_plaintext() -> None:
     assert services.open_message(OutboxMessage.objects.get(pk=message.pk)) == (TO, BODY)
 
 
+@pytest.mark.article("3.1")
 def test_the_worker_sends_over_smtp_and_wipes_the_body(inbox: Inbox) -> None:
     message = enqueue()
 
@@ -84,6 +85,7 @@ def test_the_worker_sends_over_smtp_and_wipes_the_body(inbox: Inbox) -> None:
     assert len(inbox.messages) == 1
 
 
+@pytest.mark.article("3.1")
 def test_nothing_is_lost_while_smtp_is_down(
     smtp_port: int, start_inbox: Callable[[], Inbox]
 ) -> None:
@@ -117,6 +119,7 @@ def test_nothing_is_lost_while_smtp_is_down(
     assert message.last_error == ""
 
 
+@pytest.mark.article("3.1")
 def test_backoff_grows_until_the_message_is_marked_failed(smtp_port: int) -> None:
     assert services.MAX_ATTEMPTS > 3
     with time_machine.travel(START, tick=False) as traveller:
@@ -146,6 +149,7 @@ def test_backoff_grows_until_the_message_is_marked_failed(smtp_port: int) -> Non
         assert message.status == MessageStatus.FAILED
 
 
+@pytest.mark.article("3.1")
 def test_a_claimed_message_is_not_claimed_by_a_second_worker() -> None:
     message = enqueue()
 
@@ -157,6 +161,7 @@ def test_a_claimed_message_is_not_claimed_by_a_second_worker() -> None:
     assert message.claimed_by == "w1"
 
 
+@pytest.mark.article("3.1")
 def test_an_expired_claim_can_be_claimed_again() -> None:
     with time_machine.travel(START, tick=False) as traveller:
         message = enqueue()
@@ -190,6 +195,7 @@ def interleaved(other_worker: Callable[[], object]) -> AbstractContextManager[No
     return connection.execute_wrapper(wrapper)
 
 
+@pytest.mark.article("3.1")
 def test_a_candidate_claimed_meanwhile_is_not_claimed_again() -> None:
     """w2 has read its candidates; before its UPDATE, w1 claims the same message."""
     message = enqueue()
@@ -201,6 +207,7 @@ def test_a_candidate_claimed_meanwhile_is_not_claimed_again() -> None:
     assert message.claimed_by == "w1"
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.parametrize("smtp_up", [True, False], ids=["sent-meanwhile", "failed-meanwhile"])
 def test_a_candidate_handled_meanwhile_is_not_claimed(
     smtp_up: bool, start_inbox: Callable[[], Inbox]
@@ -250,6 +257,7 @@ def test_a_message_that_cannot_be_opened_does_not_block_the_outbox(inbox: Inbox)
     assert stuck.next_attempt_at > timezone.now()
 
 
+@pytest.mark.article("3.1")
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_send_each_message_exactly_once(inbox: Inbox) -> None:

@@ -16,6 +16,7 @@ from coachregister.trajectories.models import Trajectory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.article("Werkwijze")
 def test_demo_loads_once_with_every_role_and_status() -> None:
     out = io.StringIO()
     call_command("demo", stdout=out)

@@ -37,6 +37,7 @@ def test_owner_changes_office_networks_and_it_is_audited(
     assert event.detail == {"fields": "office_networks,two_factor_everywhere"}
 
 
+@pytest.mark.article("12.2")
 def test_bad_network_is_refused_and_nothing_changes(
     owner: User, client_for: Callable[[User], Client]
 ) -> None:
@@ -47,6 +48,7 @@ def test_bad_network_is_refused_and_nothing_changes(
     assert not Event.objects.filter(action="practice.settings.changed").exists()
 
 
+@pytest.mark.article("1.4")
 def test_administrator_reads_but_cannot_change(
     administrator: User, client_for: Callable[[User], Client]
 ) -> None:

@@ -117,7 +117,7 @@ def test_a_backup_holds_no_contact_detail_in_plain_text(
     assert b"Zorggroep" not in manifest and b"@" not in manifest
 
 
-@pytest.mark.article("10")
+@pytest.mark.article("10.2")
 @pytest.mark.django_db(transaction=True)
 def test_the_manifest_describes_the_snapshot(tmp_path: Path, owner: User, coach: User) -> None:
     _register(owner, coach)
@@ -219,7 +219,7 @@ def test_restore_into_a_database_with_rows_is_refused(
     assert Event.objects.count() == events and Coachee.objects.count() == len(PEOPLE)
 
 
-@pytest.mark.article("10")
+@pytest.mark.article("10.2")
 @pytest.mark.django_db(transaction=True)
 def test_pruning_removes_only_backups_older_than_the_backup_age(
     tmp_path: Path, settings: Any, owner: User

@@ -65,7 +65,7 @@ fix = services.request_register(actor=owner, request=None,
 services.request_decide(actor=owner, request=None, data_request=fix, decision="granted")
 limit = services.request_register(actor=owner, request=None,
     coachee=Coachee.objects.get(pseudonym=p["c"]), kind="restriction", channel="letter",
-    verification="signed letter")
+    verification="signed letter", restriction_ground="c")
 services.request_decide(actor=owner, request=None, data_request=limit, decision="granted")
 from coachregister.disclosures.models import Consent
 from coachregister.disclosures.services import consent_withdraw
@@ -96,6 +96,7 @@ print("JSON" + json.dumps({{
     "c_phone": vault.open_contact(c).phone if c else None,
     "c_name": vault.open_contact(c).last_name if c else None,
     "c_restricted": c.restricted if c else None,
+    "c_restriction": [c.restriction_ground, c.restricted_at is not None] if c else None,
     "c_consent_withdrawn": Consent.objects.filter(coachee=c, given=True).order_by("pk")
         .first().withdrawn_at is not None if c else None,
     "restore_records": [[r["backup"], r["backup_head_seq"], r["backup_head_hash"]]
@@ -178,6 +179,7 @@ def test_restore_reapplies_erasure_purge_and_correction_before_serving(
     assert state["b"] is False and state["b_trajectory"] is False  # purged: all gone
     assert state["c_phone"] == "+31612349876" and state["c_name"] == "Vredenburgh"
     assert state["c_restricted"] is True and state["c_consent_withdrawn"] is True
+    assert state["c_restriction"] == ["c", True]  # art. 8.1: on the journalled ground
     assert state["restored"]["reapplied"] == 5
     assert state["restored"]["backup"] == backup_file.name
     assert state["restored"]["pending"] == 0

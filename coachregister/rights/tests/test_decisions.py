@@ -36,7 +36,8 @@ def trajectory(owner: User, coach: User) -> Trajectory:
 
 
 def register(
-    owner: User, trajectory: Trajectory, kind: str, changes: dict[str, str] | None = None
+    owner: User, trajectory: Trajectory, kind: str, changes: dict[str, str] | None = None,
+    restriction_ground: str = "",
 ) -> DataRequest:
     return services.request_register(
         actor=owner,
@@ -46,6 +47,7 @@ def register(
         channel="email",
         changes=changes,
         verification="reply from the email on file",
+        restriction_ground=restriction_ground,
     )
 
 
@@ -69,7 +71,7 @@ def disclose(owner: User, trajectory: Trajectory, name: str, email: str) -> obje
         coachee=trajectory.coachee,
         recipient=recipient,
         categories=["contact"],
-        purpose="p",
+        processing_purpose=factories.purpose(owner),
         basis="legal_duty",
         legal_ground="Wet X",
     )
@@ -127,7 +129,7 @@ def test_a_correction_is_carried_out_and_told_to_exactly_the_recipients(
             actor=owner, request=None, name="Niet Deze", kind="other", email="niet@deze.example"
         ),
         categories=["contact"],
-        purpose="p",
+        processing_purpose=factories.purpose(owner),
         basis="legal_duty",
         legal_ground="Wet X",
     )
@@ -148,11 +150,11 @@ def test_a_correction_is_carried_out_and_told_to_exactly_the_recipients(
     assert event.detail["recipients_told"] == 2
 
 
-@pytest.mark.article("8")
+@pytest.mark.article("8.1")
 def test_restriction_blocks_sessions_and_disclosures(
     owner: User, coach: User, trajectory: Trajectory
 ) -> None:
-    data_request = register(owner, trajectory, "restriction")
+    data_request = register(owner, trajectory, "restriction", restriction_ground="a")
     services.request_decide(
         actor=owner, request=None, data_request=data_request, decision="granted"
     )
@@ -177,13 +179,13 @@ def test_restriction_blocks_sessions_and_disclosures(
             coachee=coachee,
             recipient=recipient,
             categories=["contact"],
-            purpose="p",
+            processing_purpose=factories.purpose(owner),
             basis="legal_duty",
             legal_ground="Wet X",
         )
 
 
-@pytest.mark.article("10")
+@pytest.mark.article("8.3")
 def test_erasure_leaves_no_way_to_read_the_data(
     owner: User, coach: User, trajectory: Trajectory
 ) -> None:
@@ -218,8 +220,9 @@ def test_erasure_leaves_no_way_to_read_the_data(
     assert to == factories.ANNE.email and "Arts" in body
 
 
+@pytest.mark.article("8.2")
 def test_partly_and_refused_need_reasons(owner: User, trajectory: Trajectory) -> None:
-    data_request = register(owner, trajectory, "objection")
+    data_request = register(owner, trajectory, "erasure")
     with pytest.raises(ValidationError):
         services.request_decide(
             actor=owner, request=None, data_request=data_request, decision="refused"
@@ -237,7 +240,7 @@ def test_partly_and_refused_need_reasons(owner: User, trajectory: Trajectory) ->
         )
 
 
-@pytest.mark.article("8")
+@pytest.mark.article("8.1")
 def test_the_coachee_is_told_before_a_restriction_is_lifted(
     owner: User, coach: User, trajectory: Trajectory
 ) -> None:
@@ -246,7 +249,7 @@ def test_the_coachee_is_told_before_a_restriction_is_lifted(
 
     from coachregister.conftest import sign_in
 
-    data_request = register(owner, trajectory, "restriction")
+    data_request = register(owner, trajectory, "restriction", restriction_ground="a")
     services.request_decide(
         actor=owner, request=None, data_request=data_request, decision="granted"
     )
@@ -260,6 +263,7 @@ def test_the_coachee_is_told_before_a_restriction_is_lifted(
     assert Event.objects.filter(action="rights.restriction.lifted", actor=owner).exists()
 
 
+@pytest.mark.article("8.3")
 def test_erasure_is_all_or_nothing(owner: User, trajectory: Trajectory) -> None:
     data_request = register(owner, trajectory, "erasure")
     with pytest.raises(ValidationError):
@@ -283,6 +287,7 @@ def test_erasure_is_all_or_nothing(owner: User, trajectory: Trajectory) -> None:
 @pytest.mark.parametrize(
     "role", ["owner", "administrator", "coach", "other_coach", "third_party", "auditor"]
 )
+@pytest.mark.article("5.1")
 def test_letter_download_per_role(
     role: str, request: pytest.FixtureRequest, owner: User, trajectory: Trajectory
 ) -> None:
@@ -291,7 +296,7 @@ def test_letter_download_per_role(
 
     from coachregister.conftest import sign_in
 
-    data_request = register(owner, trajectory, "objection")
+    data_request = register(owner, trajectory, "erasure")
     services.request_decide(
         actor=owner,
         request=None,
@@ -310,6 +315,7 @@ def test_letter_download_per_role(
         assert response.status_code == 403
 
 
+@pytest.mark.article("8.1")
 def test_a_correction_to_another_coachees_email_is_refused_cleanly(
     owner: User, coach: User, trajectory: Trajectory
 ) -> None:
@@ -326,6 +332,7 @@ def test_a_correction_to_another_coachees_email_is_refused_cleanly(
         factories.ANNE.email
 
 
+@pytest.mark.article("8.1")
 def test_corrections_are_cleaned_like_the_intake(owner: User, trajectory: Trajectory) -> None:
     with pytest.raises(ValidationError):
         register(owner, trajectory, "rectification", changes={"phone": "12"})

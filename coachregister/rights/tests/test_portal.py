@@ -88,7 +88,10 @@ def test_requests_consents_and_export_from_the_portal(trajectory: Trajectory, ow
     bad = client.post(HOME, {"kind": "rectification"})
     assert bad.status_code == 200 and DataRequest.objects.count() == 1
     consent = Consent.objects.get(coachee=trajectory.coachee, purpose="session_keywords")
-    client.post(reverse("rights:portal_withdraw", args=[consent.pk]))
+    # The keyword consent leads to the choice of erasing or keeping what was written.
+    chosen = client.post(reverse("rights:portal_withdraw", args=[consent.pk]))
+    assert chosen["Location"] == reverse("rights:portal_keywords_withdraw")
+    client.post(chosen["Location"], {"choice": "keep"})
     consent.refresh_from_db()
     assert consent.withdrawn_at is not None
     exported = json.loads(client.get(reverse("rights:portal_json")).content)
@@ -108,7 +111,7 @@ def test_a_coachee_never_sees_another_coachees_letter(
         actor=owner,
         request=None,
         coachee=other.coachee,
-        kind="objection",
+        kind="erasure",
         channel="letter",
         verification="x",
     )

@@ -59,7 +59,7 @@ def test_answered_requests_get_no_reminders(owner: User, coach: User) -> None:
         actor=owner,
         request=None,
         coachee=trajectory.coachee,
-        kind="objection",
+        kind="erasure",
         channel="letter",
         verification="x",
     )

@@ -14,17 +14,24 @@ from coachregister.coachees.models import Coachee
 from coachregister.lib.deadlines import PRACTICE_TZ
 from coachregister.outbox.models import OutboxMessage
 from coachregister.outbox.services import open_message
+from coachregister.practice.models import PracticeSettings
 from coachregister.rights import services
 from coachregister.rights.models import DataRequest
 from coachregister.testing import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("7.1")]
+pytestmark = [pytest.mark.django_db]
 RECEIVED = datetime(2027, 1, 31, 10, 0, tzinfo=PRACTICE_TZ)
 
 
 @pytest.fixture
 def coachee(owner: User, coach: User) -> Coachee:
     return factories.trajectory(owner, coach).coachee
+
+
+def allow_extension(allowed: bool = True) -> None:
+    """The owner's setting: the regulation allows extending the answer term (GDPR 12(3))."""
+    PracticeSettings.load()
+    PracticeSettings.objects.update(extension_allowed=allowed)
 
 
 def register(owner: User, coachee: Coachee, **kwargs: object) -> DataRequest:
@@ -39,6 +46,7 @@ def register(owner: User, coachee: Coachee, **kwargs: object) -> DataRequest:
         return services.request_register(actor=owner, request=None, coachee=coachee, **defaults)
 
 
+@pytest.mark.article("7.1")
 def test_a_request_gets_both_dates(owner: User, coachee: Coachee) -> None:
     data_request = register(owner, coachee)
     assert data_request.answer_due == date(2027, 2, 28)  # four weeks
@@ -48,6 +56,7 @@ def test_a_request_gets_both_dates(owner: User, coachee: Coachee) -> None:
     assert event.detail == {"request": data_request.pk, "kind": "access", "channel": "letter"}
 
 
+@pytest.mark.article("7.1")
 def test_identity_check_is_recorded_and_corrections_state_changes(
     owner: User, coachee: Coachee
 ) -> None:
@@ -65,6 +74,7 @@ def test_identity_check_is_recorded_and_corrections_state_changes(
     assert DataRequest.objects.count() == 1
 
 
+@pytest.mark.article("7.1")
 def test_only_staff_or_the_portal_register(coach: User, coachee: Coachee) -> None:
     with pytest.raises(PermissionDenied):
         register(coach, coachee)
@@ -83,6 +93,7 @@ def test_only_staff_or_the_portal_register(coach: User, coachee: Coachee) -> Non
 def test_extension_only_with_reasons_told_before_the_first_deadline(
     owner: User, coachee: Coachee
 ) -> None:
+    allow_extension()
     data_request = register(
         owner, coachee, received_at=datetime(2027, 3, 10, 9, tzinfo=PRACTICE_TZ)
     )

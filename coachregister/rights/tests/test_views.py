@@ -14,7 +14,7 @@ from coachregister.rights.models import DataRequest
 from coachregister.testing import factories
 from coachregister.trajectories.models import Trajectory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.article("7.1")]
+pytestmark = [pytest.mark.django_db]
 MANAGERS = {"owner", "administrator"}
 
 
@@ -23,6 +23,7 @@ def trajectory(owner: User, coach: User) -> Trajectory:
     return factories.trajectory(owner, coach)
 
 
+@pytest.mark.article("7.1")
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
 def test_request_pages_per_role(
     role_fixture: str,
@@ -52,6 +53,7 @@ def test_request_pages_per_role(
         assert trajectory.coachee.pseudonym in dashboard and "due-" in dashboard
 
 
+@pytest.mark.article("7.1")
 def test_bad_input_stores_nothing(
     owner: User, client_for: Callable[[User], Client], trajectory: Trajectory
 ) -> None:
@@ -69,7 +71,7 @@ def test_bad_input_stores_nothing(
     assert not DataRequest.objects.exists()
 
 
-@pytest.mark.article("8")
+@pytest.mark.article("8.1")
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)
 def test_lifting_a_restriction_per_role(role_fixture: str, request: pytest.FixtureRequest,
                                         client_for: Callable[[User], Client],

@@ -29,6 +29,7 @@ def test_pseudonym_is_random_and_invitation_single_hashes(owner: User, coach: Us
     assert services.invitation_lookup(token=token + "x") is None
 
 
+@pytest.mark.article("1.5")
 def test_only_register_runners_open(coach: User, owner: User, third_party: User) -> None:
     organisation = factories.client(owner)
     for actor in (coach, third_party):
@@ -36,12 +37,14 @@ def test_only_register_runners_open(coach: User, owner: User, third_party: User)
             services.trajectory_open(actor=actor, request=None, client=organisation, coach=coach)
 
 
+@pytest.mark.article("3.1")
 def test_the_coach_must_be_an_active_coach(owner: User, auditor: User) -> None:
     with pytest.raises(ValidationError):
         services.trajectory_open(actor=owner, request=None, client=factories.client(owner),
                                  coach=auditor)
 
 
+@pytest.mark.article("Werkwijze")
 def test_renewal_revokes_the_old_invitation(owner: User, coach: User) -> None:
     trajectory, token, _code = services.trajectory_open(
         actor=owner, request=None, client=factories.client(owner), coach=coach)
@@ -103,6 +106,7 @@ def test_last_contact_follows_the_latest_moment_over_all_trajectories(
     assert last_contact(first.coachee) == second.started_on
 
 
+@pytest.mark.article("1.9")
 def test_client_edit_per_role(owner: User, coach: User, administrator: User,
                               client_for: object) -> None:
     from django.urls import reverse

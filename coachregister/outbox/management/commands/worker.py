@@ -24,6 +24,7 @@ from coachregister.middleware import restore_pending
 from coachregister.outbox import services
 from coachregister.retention.others import daily_run
 from coachregister.retention.services import epochs_maintain
+from coachregister.rights.inquiries import inquiries_process
 from coachregister.rights.portal import lookups_process
 from coachregister.rights.services import remind_deadlines
 
@@ -70,6 +71,7 @@ class Command(BaseCommand):
                     housekept = time.monotonic()
                 remind_deadlines()  # idempotent: each reminder is claimed once
                 lookups_process()  # portal links: queued look-ups, each claimed once
+                inquiries_process()  # art. 7.1: anyone's questions, matched and expired
                 # Under a file lock: one writer of the evidence at a time.
                 anchor_tick(send=services.message_enqueue)
                 sent = services.send_due(worker)

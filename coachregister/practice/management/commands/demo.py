@@ -166,26 +166,27 @@ def _demo_disclosure_and_audit(owner: User, trajectory: object) -> None:
         actor=owner, request=None, name="Bedrijfsarts Voorbeeld", kind="doctor"
     )
     coachee = trajectory.coachee  # type: ignore[attr-defined]
-    consent = disclosures.consent_record(
-        actor=owner,
-        request=None,
-        coachee=coachee,
-        recipient=doctor,
-        disclosure_purpose="afstemming re-integratie",
-        text="Ik geef toestemming om mijn naam en trajectgegevens aan de bedrijfsarts te geven.",
-        text_version="2026.1",
-        method="paper",
+    purpose = practice.purpose_add(
+        actor=owner, request=None, name="Afstemming re-integratie", basis="consent"
     )
-    disclosures.disclosure_record(
+    # Art. 9.1, 9.2: prepared by staff, consented to by the coachee in the portal, then sent.
+    proposal = disclosures.proposal_prepare(
         actor=owner,
         request=None,
         coachee=coachee,
         recipient=doctor,
+        processing_purpose=purpose,
         categories=["contact", "trajectory"],
-        purpose="afstemming re-integratie",
         basis="consent",
-        consent=consent,
     )
+    disclosures.proposal_answer(
+        request=None,
+        coachee=coachee,
+        proposal=proposal,
+        consent=True,
+        digest=disclosures.content_digest(disclosures.proposal_content(proposal)),
+    )
+    disclosures.proposal_send(actor=owner, request=None, proposal=proposal)
     now = timezone.now()
     engagement_open(
         actor=owner,
