@@ -488,6 +488,30 @@ def _asked(proposal: Proposal) -> Proposal:
     return proposal
 
 
+def _consent_take(
+    proposal: Proposal,
+    content: dict[str, Any],
+    actor: User | None,
+    request: HttpRequest | None,
+    method: str,
+) -> Consent:
+    """Record the consent to this proposal's `content` (its text version names the content's
+    fingerprint) and keep that content sealed, to compare with what is sent (art. 9.2)."""
+    given = consent_record(
+        actor=actor,
+        request=request,
+        coachee=proposal.coachee,
+        recipient=proposal.recipient,
+        processing_purpose=proposal.processing_purpose,
+        text=consent_statement(proposal),
+        text_version=f"P{proposal.pk}-{content_digest(content)[:10]}",
+        method=method,
+    )
+    proposal.consent = given
+    proposal.content_enc = _seal_content(proposal, content)
+    return given
+
+
 def proposal_answer(
     *,
     request: HttpRequest | None,
@@ -516,18 +540,7 @@ def proposal_answer(
                 _("Your data changed since this page was opened. Look at it again before "
                   "you answer.")
             )
-        given = consent_record(
-            actor=None,
-            request=request,
-            coachee=proposal.coachee,
-            recipient=proposal.recipient,
-            processing_purpose=proposal.processing_purpose,
-            text=consent_statement(proposal),
-            text_version=f"P{proposal.pk}-{current[:10]}",
-            method=Method.PORTAL,
-        )
-        proposal.consent = given
-        proposal.content_enc = _seal_content(proposal, content)
+        given = _consent_take(proposal, content, None, request, Method.PORTAL)
         proposal.status = ProposalStatus.CONSENTED
         proposal.save(update_fields=["consent", "content_enc", "status", "answered_at"])
         _proposal_event("consented", proposal, request, None, consent=given.pk)
@@ -542,20 +555,8 @@ def proposal_paper_record(
     require_manager(actor)
     with transaction.atomic():
         proposal = _asked(proposal)
-        content = proposal_content(proposal)
-        digest = content_digest(content)
-        given = consent_record(
-            actor=actor,
-            request=request,
-            coachee=proposal.coachee,
-            recipient=proposal.recipient,
-            processing_purpose=proposal.processing_purpose,
-            text=consent_statement(proposal),
-            text_version=f"P{proposal.pk}-{digest[:10]}",
-            method=Method.PAPER,
-        )
-        proposal.consent = given
-        proposal.content_enc = _seal_content(proposal, content)
+        given = _consent_take(proposal, proposal_content(proposal), actor, request,
+                              Method.PAPER)
         proposal.status = ProposalStatus.PAPER
         proposal.answered_at = timezone.now()
         proposal.save(update_fields=["consent", "content_enc", "status", "answered_at"])

@@ -31,16 +31,20 @@ import fcntl
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from coachregister.lib import crypto
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 EMAIL_INDEX_INFO = b"coachregister email index v1"
 
@@ -286,6 +290,49 @@ def rewrap(wrapped: bytes, epoch_id: str, purpose: str) -> tuple[bytes, str]:
     if epoch_id == current:
         return bytes(wrapped), epoch_id
     return _wrap_under(unwrap(wrapped, epoch_id, purpose), current, purpose), current
+
+
+def rekey_rows(
+    queryset: QuerySet,  # type: ignore[type-arg]
+    purpose_of: Callable[[Any], str],
+    *,
+    key_field: str = "wrapped_key",
+    id_field: str = "key_id",
+    batch_size: int = 200,
+) -> int:
+    """Move the wrapped keys of the rows in `queryset` (those that have one) to the current
+    epoch, in small locked batches so the register stays in use (the worker, art. 6). The
+    data under the keys is not touched. Returns how many rows moved."""
+    current = current_epoch().id
+    waiting = queryset.filter(**{f"{key_field}__isnull": False}).exclude(**{id_field: current})
+    moved = 0
+    while True:
+        with transaction.atomic():
+            rows = list(waiting.select_for_update()[:batch_size])
+            for row in rows:
+                wrapped, epoch_id = rewrap(
+                    bytes(getattr(row, key_field)), getattr(row, id_field), purpose_of(row)
+                )
+                setattr(row, key_field, wrapped)
+                setattr(row, id_field, epoch_id)
+            queryset.model.objects.bulk_update(rows, [key_field, id_field])
+        moved += len(rows)
+        if len(rows) < batch_size:
+            return moved
+
+
+def epochs_of(
+    queryset: QuerySet,  # type: ignore[type-arg]
+    *,
+    key_field: str = "wrapped_key",
+    id_field: str = "key_id",
+) -> set[str]:
+    """The epochs whose keys still wrap a key in `queryset` (not to be destroyed yet)."""
+    return set(
+        queryset.filter(**{f"{key_field}__isnull": False})
+        .values_list(id_field, flat=True)
+        .distinct()
+    )
 
 
 _index_keys: dict[tuple[str, str, str], bytes] = {}

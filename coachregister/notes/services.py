@@ -277,31 +277,12 @@ def current_keywords(coachee: Coachee, session: CoachingSession) -> str:
 
 def rekey(batch_size: int = 200) -> int:
     """Move the keys of keyword versions to the current epoch (the worker, art. 6)."""
-    current = keyring.current_epoch().id
-    moved = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                KeywordVersion.objects.select_for_update()
-                .filter(wrapped_key__isnull=False)
-                .exclude(key_id=current)[:batch_size]
-            )
-            for version in rows:
-                version.wrapped_key, version.key_id = keyring.rewrap(
-                    version.wrapped_key, version.key_id, _version_purpose(version)
-                )
-            KeywordVersion.objects.bulk_update(rows, ["wrapped_key", "key_id"])
-        moved += len(rows)
-        if len(rows) < batch_size:
-            return moved
+    return keyring.rekey_rows(KeywordVersion.objects.all(), _version_purpose,
+                              batch_size=batch_size)
 
 
 def epochs_in_use() -> set[str]:
-    return set(
-        KeywordVersion.objects.filter(wrapped_key__isnull=False)
-        .values_list("key_id", flat=True)
-        .distinct()
-    )
+    return keyring.epochs_of(KeywordVersion.objects.all())
 
 
 # --- withdrawing the consent for keywords (GDPR art. 7(3), 17(1)(b)) -----------------------

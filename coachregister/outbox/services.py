@@ -28,7 +28,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -191,28 +190,8 @@ def messages_forget(coachee_pseudonym: str, keep: list[int]) -> int:
 
 def rekey(batch_size: int = 200) -> int:
     """Move the keys of messages not yet wiped to the current epoch (the worker)."""
-    current = keyring.current_epoch().id
-    moved = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                OutboxMessage.objects.select_for_update()
-                .filter(wrapped_key__isnull=False)
-                .exclude(key_id=current)[:batch_size]
-            )
-            for message in rows:
-                message.wrapped_key, message.key_id = keyring.rewrap(
-                    message.wrapped_key, message.key_id, _purpose(message)
-                )
-            OutboxMessage.objects.bulk_update(rows, ["wrapped_key", "key_id"])
-        moved += len(rows)
-        if len(rows) < batch_size:
-            return moved
+    return keyring.rekey_rows(OutboxMessage.objects.all(), _purpose, batch_size=batch_size)
 
 
 def epochs_in_use() -> set[str]:
-    return set(
-        OutboxMessage.objects.filter(wrapped_key__isnull=False)
-        .values_list("key_id", flat=True)
-        .distinct()
-    )
+    return keyring.epochs_of(OutboxMessage.objects.all())

@@ -114,18 +114,8 @@ def mailbox_tasks_expire() -> int:
 
 
 def epochs_in_use() -> set[str]:
-    return set(
-        MailboxTask.objects.filter(wrapped_key__isnull=False).values_list("key_id", flat=True)
-    )
+    return keyring.epochs_of(MailboxTask.objects.all())
 
 
 def rekey() -> int:
-    current = keyring.current_epoch().id
-    moved = 0
-    for task in MailboxTask.objects.filter(wrapped_key__isnull=False).exclude(key_id=current):
-        task.wrapped_key, task.key_id = keyring.rewrap(
-            task.wrapped_key, task.key_id, _purpose(task)
-        )
-        task.save(update_fields=["wrapped_key", "key_id"])
-        moved += 1
-    return moved
+    return keyring.rekey_rows(MailboxTask.objects.all(), _purpose)

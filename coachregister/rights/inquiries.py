@@ -308,28 +308,12 @@ def for_detail(request: HttpRequest, data_request: DataRequest) -> dict[str, obj
 
 
 def rekey(batch_size: int = 200) -> int:
-    """Move the keys of requester details to the current epoch."""
-    current = keyring.current_epoch().id
-    moved = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                DataRequest.objects.select_for_update()
-                .filter(requester_key__isnull=False).exclude(requester_key_id=current)
-                .exclude(requester_key_id="")[:batch_size]
-            )
-            for row in rows:
-                row.requester_key, row.requester_key_id = keyring.rewrap(
-                    bytes(row.requester_key), row.requester_key_id, PURPOSE
-                )
-            DataRequest.objects.bulk_update(rows, ["requester_key", "requester_key_id"])
-        moved += len(rows)
-        if len(rows) < batch_size:
-            return moved
+    """Move the keys of unknown requesters' details to the current epoch (the worker)."""
+    return keyring.rekey_rows(DataRequest.objects.exclude(requester_key_id=""),
+                              lambda _row: PURPOSE, key_field="requester_key",
+                              id_field="requester_key_id", batch_size=batch_size)
 
 
 def epochs_in_use() -> set[str]:
-    return set(
-        DataRequest.objects.filter(requester_key__isnull=False)
-        .exclude(requester_key_id="").values_list("requester_key_id", flat=True).distinct()
-    )
+    return keyring.epochs_of(DataRequest.objects.exclude(requester_key_id=""),
+                             key_field="requester_key", id_field="requester_key_id")

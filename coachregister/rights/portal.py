@@ -142,25 +142,12 @@ def lookups_process(limit: int = 100) -> int:
 
 def rekey(batch_size: int = 200) -> int:
     """Move the keys of queued look-ups to the current epoch (the worker, art. 6)."""
-    current = keyring.current_epoch().id
-    moved = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                PortalLookup.objects.select_for_update().exclude(key_id=current)[:batch_size]
-            )
-            for lookup in rows:
-                lookup.wrapped_key, lookup.key_id = keyring.rewrap(
-                    lookup.wrapped_key, lookup.key_id, LOOKUP_PURPOSE
-                )
-            PortalLookup.objects.bulk_update(rows, ["wrapped_key", "key_id"])
-        moved += len(rows)
-        if len(rows) < batch_size:
-            return moved
+    return keyring.rekey_rows(PortalLookup.objects.all(), lambda _row: LOOKUP_PURPOSE,
+                              batch_size=batch_size)
 
 
 def epochs_in_use() -> set[str]:
-    return set(PortalLookup.objects.values_list("key_id", flat=True).distinct())
+    return keyring.epochs_of(PortalLookup.objects.all())
 
 
 def link_use(*, request: HttpRequest, token: str) -> Coachee | None:

@@ -4,35 +4,22 @@ pdftotext shows to contain the purposes, recipients, retention and the coachee's
 
 from __future__ import annotations
 
-import re
 import subprocess
-from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect, sync_playwright
 
-from coachregister.testing.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_server
+from coachregister.testing.e2e import smtp, staff_setup, staff_sign_in
+from coachregister.testing.server import CHROMIUM, CHROMIUM_ARGS, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.article("7.1")]
 
-PASSWORD = "a-long-test-passphrase-1"
-SETUP = f"""
-from coachregister.accounts import services
-from coachregister.accounts.models import User
+SETUP = staff_setup(("eva", "owner"), ("anna", "coach")) + """
 from coachregister.coachees.vault import Contact
 from coachregister.disclosures import services as disclosures
 from coachregister.notes.services import session_record
-from coachregister.practice import services as practice
 from coachregister.testing import factories
-practice.practice_update(actor=None, request=None, office_networks="127.0.0.0/8")
-services.statement_publish(actor=None, request=None)
-for username, role in [("eva", "owner"), ("anna", "coach")]:
-    user = User(username=username, full_name=username.title(), email=username + "@staff.example",
-                role=role)
-    user.set_password("{PASSWORD}")
-    user.save()
 eva, anna = User.objects.get(username="eva"), User.objects.get(username="anna")
 trajectory = factories.trajectory(eva, anna, contact=Contact(
     "Zoë", "Ødegård", "zoe@voorbeeld.example", "+31612345678"))
@@ -47,70 +34,47 @@ disclosures.disclosure_record(actor=eva, request=None, coachee=trajectory.coache
 """
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        mail = message_from_bytes(envelope.content)  # type: ignore[attr-defined]
-        self.bodies.append(mail.get_payload(decode=True).decode())
-        return "250 OK"
-
-
 def test_access_road(tmp_path: Path) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
-        with running_server(tmp_path, extra_env=env) as server, sync_playwright() as pw:
-            server.shell(SETUP)
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            coachee = browser.new_context(locale="nl-NL", accept_downloads=True).new_page()
-            coachee.goto(f"{server.url}/portal/")
-            coachee.fill("#id_email", "zoe@voorbeeld.example")
-            coachee.click("button.primary")
-            expect(coachee.get_by_test_id("portal-sent")).to_be_visible()
-            # The request only queued a look-up (the same work for any address); the worker's
-            # pass finds the coachee, queues the link and sends it.
-            assert not any("/portal/enter/" in body for body in inbox.bodies)
-            server.manage("worker", "--once")
-            [link] = [
-                found.group(0) for body in inbox.bodies
-                if (found := re.search(r"http://\S+/portal/enter/\S+/", body))
-            ]  # one link mail among the others (the coach's notice, the audit checkpoint)
-            coachee.goto(link)
-            expect(coachee.locator("h1")).to_contain_text("Je gegevens")
-            coachee.select_option("#id_kind", "access")
-            coachee.click("button.primary")
-            expect(coachee.locator("body")).to_contain_text("antwoord uiterlijk")
+    with smtp() as (inbox, env), running_server(tmp_path, extra_env=env) as server, \
+            sync_playwright() as pw:
+        server.shell(SETUP)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        coachee = browser.new_context(locale="nl-NL", accept_downloads=True).new_page()
+        coachee.goto(f"{server.url}/portal/")
+        coachee.fill("#id_email", "zoe@voorbeeld.example")
+        coachee.click("button.primary")
+        expect(coachee.get_by_test_id("portal-sent")).to_be_visible()
+        # The request only queued a look-up (the same work for any address); the worker's
+        # pass finds the coachee, queues the link and sends it.
+        assert not any("/portal/enter/" in body for body in inbox.bodies)
+        server.manage("worker", "--once")
+        # One link mail among the others (the coach's notice, the audit checkpoint).
+        [link] = inbox.portal_links()
+        coachee.goto(link)
+        expect(coachee.locator("h1")).to_contain_text("Je gegevens")
+        coachee.select_option("#id_kind", "access")
+        coachee.click("button.primary")
+        expect(coachee.locator("body")).to_contain_text("antwoord uiterlijk")
 
-            staff = browser.new_context(locale="nl-NL").new_page()
-            staff.goto(f"{server.url}/login/")
-            staff.fill("#id_username", "eva")
-            staff.fill("#id_password", PASSWORD)
-            staff.click("button.primary")
-            staff.check("#id_accept")
-            staff.click("button.primary")
-            staff.goto(f"{server.url}/requests/")
-            staff.locator("table.requests a").first.click()
-            staff.check("input[name=decision][value=granted]")
-            staff.click("button.primary")
-            expect(staff.locator("body")).to_contain_text("Brief (pdf)")
+        staff = browser.new_context(locale="nl-NL").new_page()
+        staff_sign_in(staff, server.url, "eva")
+        staff.goto(f"{server.url}/requests/")
+        staff.locator("table.requests a").first.click()
+        staff.check("input[name=decision][value=granted]")
+        staff.click("button.primary")
+        expect(staff.locator("body")).to_contain_text("Brief (pdf)")
 
-            coachee.reload()
-            with coachee.expect_download() as download:
-                coachee.get_by_test_id("letter-link").click()
-            pdf = tmp_path / "letter.pdf"
-            download.value.save_as(pdf)
-            text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
-                                           text=True, check=True).stdout.split())
-            assert "Doel" in text and "balans" in text  # the purposes
-            assert "Bedrijfsarts Noord" in text  # the recipients
-            assert "7 jaar na het laatste contact" in text  # retention
-            assert "perfectionisme en zwemmen" in text  # the coachee's keywords
-            assert "Autoriteit Persoonsgegevens" in text
-            browser.close()
+        coachee.reload()
+        with coachee.expect_download() as download:
+            coachee.get_by_test_id("letter-link").click()
+        pdf = tmp_path / "letter.pdf"
+        download.value.save_as(pdf)
+        text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+        assert "Doel" in text and "balans" in text  # the purposes
+        assert "Bedrijfsarts Noord" in text  # the recipients
+        assert "7 jaar na het laatste contact" in text  # retention
+        assert "perfectionisme en zwemmen" in text  # the coachee's keywords
+        assert "Autoriteit Persoonsgegevens" in text
+        browser.close()
         assert server.manage("audit", "verify").stdout.startswith("OK")
-    finally:
-        smtp.stop()

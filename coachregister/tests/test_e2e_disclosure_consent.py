@@ -8,35 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from coachregister.testing.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_server
+from coachregister.testing.e2e import smtp, staff_setup, staff_sign_in
+from coachregister.testing.server import CHROMIUM, CHROMIUM_ARGS, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.article("9.2")]
 
-PASSWORD = "a-long-test-passphrase-1"
 OLD_PHONE = "+31612345678"
 NEW_PHONE = "+31687654321"
 PHONE = {"width": 390, "height": 844}
-SETUP = f"""
-from coachregister.accounts import services
-from coachregister.accounts.models import User
+SETUP = staff_setup(("eva", "owner"), ("ada", "administrator"), ("anna", "coach")) + f"""
 from coachregister.coachees.vault import Contact
 from coachregister.disclosures import services as disclosures
-from coachregister.practice import services as practice
 from coachregister.testing import factories
-practice.practice_update(actor=None, request=None, office_networks="127.0.0.0/8")
-services.statement_publish(actor=None, request=None)
-for username, role in [("eva", "owner"), ("ada", "administrator"), ("anna", "coach")]:
-    user = User(username=username, full_name=username.title(), email=username + "@staff.example",
-                role=role)
-    user.set_password("{PASSWORD}")
-    user.save()
 eva, anna = User.objects.get(username="eva"), User.objects.get(username="anna")
 trajectory = factories.trajectory(eva, anna, contact=Contact(
     "Zoë", "Ødegård", "zoe@voorbeeld.example", "{OLD_PHONE}"))
@@ -46,100 +34,74 @@ print("PSEUDONYM=" + trajectory.coachee.pseudonym)
 """
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        mail = message_from_bytes(envelope.content)  # type: ignore[attr-defined]
-        self.bodies.append(mail.get_payload(decode=True).decode())
-        return "250 OK"
-
-
-def staff_sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button.primary")
-    page.check("#id_accept")
-    page.click("button.primary")
-
-
 def test_disclosure_consent_road(tmp_path: Path) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
-        with running_server(tmp_path, extra_env=env) as server, sync_playwright() as pw:
-            pseudonym = re.search(r"PSEUDONYM=(\S+)", server.shell(SETUP)).group(1)
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with smtp() as (inbox, env), running_server(tmp_path, extra_env=env) as server, \
+            sync_playwright() as pw:
+        pseudonym = re.search(r"PSEUDONYM=(\S+)", server.shell(SETUP)).group(1)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-            # The administrator prepares the disclosure of contact details to the doctor.
-            staff = browser.new_context(locale="nl-NL", viewport=PHONE,
-                                        accept_downloads=True).new_page()
-            staff_sign_in(staff, server.url, "ada")
-            disclosures_url = f"{server.url}/coachees/{pseudonym}/disclosures/"
-            staff.goto(disclosures_url)
-            staff.select_option("#id_proposal-recipient", label="Bedrijfsarts Noord")
-            staff.select_option("#id_proposal-processing_purpose", label="Verzuimbegeleiding")
-            staff.check("input[name='proposal-categories'][value='contact']")
-            staff.check("input[name='proposal-basis'][value='consent']")
-            staff.locator("form:has(#id_proposal-recipient) button[type=submit]").click()
-            expect(staff.get_by_test_id("proposal-row")).to_contain_text("Bedrijfsarts Noord")
-            expect(staff.get_by_test_id("proposal-send")).to_have_count(0)  # not consented
+        # The administrator prepares the disclosure of contact details to the doctor.
+        staff = browser.new_context(locale="nl-NL", viewport=PHONE,
+                                    accept_downloads=True).new_page()
+        staff_sign_in(staff, server.url, "ada")
+        disclosures_url = f"{server.url}/coachees/{pseudonym}/disclosures/"
+        staff.goto(disclosures_url)
+        staff.select_option("#id_proposal-recipient", label="Bedrijfsarts Noord")
+        staff.select_option("#id_proposal-processing_purpose", label="Verzuimbegeleiding")
+        staff.check("input[name='proposal-categories'][value='contact']")
+        staff.check("input[name='proposal-basis'][value='consent']")
+        staff.locator("form:has(#id_proposal-recipient) button[type=submit]").click()
+        expect(staff.get_by_test_id("proposal-row")).to_contain_text("Bedrijfsarts Noord")
+        expect(staff.get_by_test_id("proposal-send")).to_have_count(0)  # not consented
 
-            # The coachee signs in to the portal as always; the notice told them to look.
-            coachee = browser.new_context(locale="nl-NL", viewport=PHONE).new_page()
-            coachee.goto(f"{server.url}/portal/")
-            coachee.fill("#id_email", "zoe@voorbeeld.example")
-            coachee.click("button.primary")
-            server.manage("worker", "--once")
-            notices = [b for b in inbox.bodies if "/portal/" in b and "/portal/enter/" not in b]
-            assert notices, inbox.bodies  # the notice: the way to the portal, no data
-            assert all(OLD_PHONE not in b and "Bedrijfsarts" not in b for b in notices)
-            [link] = [found.group(0) for body in inbox.bodies
-                      if (found := re.search(r"http://\S+/portal/enter/\S+/", body))]
-            coachee.goto(link)
-            coachee.get_by_test_id("proposal-link").click()
-            expect(coachee.get_by_test_id("preview-recipient")).to_have_text("Bedrijfsarts Noord")
-            expect(coachee.locator("main")).to_contain_text("Verzuimbegeleiding")  # why
-            expect(coachee.get_by_test_id("preview-phone")).to_have_text(OLD_PHONE)
-            width = coachee.evaluate("document.documentElement.scrollWidth")
-            assert width <= PHONE["width"], width  # no sideways scrolling on a phone
+        # The coachee signs in to the portal as always; the notice told them to look.
+        coachee = browser.new_context(locale="nl-NL", viewport=PHONE).new_page()
+        coachee.goto(f"{server.url}/portal/")
+        coachee.fill("#id_email", "zoe@voorbeeld.example")
+        coachee.click("button.primary")
+        server.manage("worker", "--once")
+        notices = [b for b in inbox.bodies if "/portal/" in b and "/portal/enter/" not in b]
+        assert notices, inbox.bodies  # the notice: the way to the portal, no data
+        assert all(OLD_PHONE not in b and "Bedrijfsarts" not in b for b in notices)
+        [link] = inbox.portal_links()
+        coachee.goto(link)
+        coachee.get_by_test_id("proposal-link").click()
+        expect(coachee.get_by_test_id("preview-recipient")).to_have_text("Bedrijfsarts Noord")
+        expect(coachee.locator("main")).to_contain_text("Verzuimbegeleiding")  # why
+        expect(coachee.get_by_test_id("preview-phone")).to_have_text(OLD_PHONE)
+        width = coachee.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width  # no sideways scrolling on a phone
 
-            # A correction first, from the preview itself.
-            coachee.fill("#id_correction-phone", NEW_PHONE)
-            coachee.get_by_test_id("ask-correction").click()
-            expect(coachee.get_by_test_id("correction-pending")).to_be_visible()
+        # A correction first, from the preview itself.
+        coachee.fill("#id_correction-phone", NEW_PHONE)
+        coachee.get_by_test_id("ask-correction").click()
+        expect(coachee.get_by_test_id("correction-pending")).to_be_visible()
 
-            # The administrator grants it on the request's page.
-            staff.goto(f"{server.url}/requests/")
-            staff.locator("table.requests a").first.click()
-            staff.check("input[name=decision][value=granted]")
-            staff.locator("form:has(input[name=decision]) button.primary").click()
-            expect(staff.locator("body")).to_contain_text("Brief (pdf)")
+        # The administrator grants it on the request's page.
+        staff.goto(f"{server.url}/requests/")
+        staff.locator("table.requests a").first.click()
+        staff.check("input[name=decision][value=granted]")
+        staff.locator("form:has(input[name=decision]) button.primary").click()
+        expect(staff.locator("body")).to_contain_text("Brief (pdf)")
 
-            # The coachee sees the corrected number in the preview, and consents.
-            coachee.reload()
-            expect(coachee.get_by_test_id("preview-phone")).to_have_text(NEW_PHONE)
-            coachee.get_by_test_id("consent").click()
-            expect(coachee.get_by_test_id("preview-status")).to_have_attribute(
-                "data-status", "consented")
+        # The coachee sees the corrected number in the preview, and consents.
+        coachee.reload()
+        expect(coachee.get_by_test_id("preview-phone")).to_have_text(NEW_PHONE)
+        coachee.get_by_test_id("consent").click()
+        expect(coachee.get_by_test_id("preview-status")).to_have_attribute(
+            "data-status", "consented")
 
-            # Staff send it: the file is the content the coachee consented to.
-            staff.goto(disclosures_url)
-            with staff.expect_download() as download:
-                staff.get_by_test_id("proposal-send").click()
-            exported = tmp_path / "export.json"
-            download.value.save_as(exported)
-            data = json.loads(exported.read_text(encoding="utf-8"))
-            assert data["contact"]["phone"] == NEW_PHONE
-            assert data["recipient"] == "Bedrijfsarts Noord"
-            assert data["categories"] == ["contact"] and "sessions" not in data
-            staff.goto(disclosures_url)
-            expect(staff.get_by_test_id("proposal-row")).to_have_attribute("data-status", "sent")
-            browser.close()
+        # Staff send it: the file is the content the coachee consented to.
+        staff.goto(disclosures_url)
+        with staff.expect_download() as download:
+            staff.get_by_test_id("proposal-send").click()
+        exported = tmp_path / "export.json"
+        download.value.save_as(exported)
+        data = json.loads(exported.read_text(encoding="utf-8"))
+        assert data["contact"]["phone"] == NEW_PHONE
+        assert data["recipient"] == "Bedrijfsarts Noord"
+        assert data["categories"] == ["contact"] and "sessions" not in data
+        staff.goto(disclosures_url)
+        expect(staff.get_by_test_id("proposal-row")).to_have_attribute("data-status", "sent")
+        browser.close()
         assert server.manage("audit", "verify").stdout.startswith("OK")
-    finally:
-        smtp.stop()
