@@ -94,6 +94,28 @@ def _engagements_with_contact(user: object, coachee: Coachee) -> list[int]:
     ]
 
 
+def _auditor_direct(user: object, coachees: list[Coachee]) -> set[int]:
+    """The coachees (pks) among `coachees` whose details open for this auditor, in two
+    queries whatever their number (the list page's query count stays flat)."""
+    from coachregister.audit.models import Engagement
+    from coachregister.trajectories.models import Trajectory
+
+    now = timezone.now()
+    sampled = {
+        pseudonym
+        for sample in Engagement.objects.filter(
+            auditor=user, window_from__lte=now, window_until__gt=now, include_contact_details=True
+        ).values_list("sample", flat=True)
+        for pseudonym in sample
+    }
+    if not sampled:
+        return set()
+    return set(
+        Trajectory.objects.filter(coachee__in=coachees, pseudonym__in=sampled)
+        .values_list("coachee_id", flat=True)
+    )
+
+
 def opening(user: object, coachee: Coachee) -> str:
     """How the contact details of a coachee the user may see open for them."""
     role = getattr(user, "role", None)
@@ -229,6 +251,25 @@ def contact_details(
     return vault.open_contact(coachee)
 
 
+def task_read(
+    *, request: HttpRequest, coachee: Coachee, task: str, action: str, **detail: object
+) -> None:
+    """A read of the coachee's data that belongs to a task of theirs by its nature (a
+    request's letter, the corrections it asks for): recorded like an opening for that task,
+    so "who saw my data" shows it with its reason. Inside or outside a transaction."""
+    from coachregister.coachees.models import AccessReason, ContactAccess
+
+    kind = task.partition(":")[0]
+    with transaction.atomic():
+        opened = ContactAccess.objects.create(
+            coachee=coachee, user=request.user, reason=AccessReason(kind), task=task
+        )
+        event_record(
+            action=action, request=request, object_type=COACHEE, object_id=coachee.pseudonym,
+            detail={"reason": kind, "access": opened.pk, "task": task, **detail},
+        )
+
+
 def names_for_list(*, request: HttpRequest, coachees: list[Coachee]) -> dict[int, vault.Contact]:
     """Names for a list page, only of the coachees whose details open directly for the user
     (the coach's own); the others are listed by pseudonym. The caller passes rows from
@@ -236,7 +277,8 @@ def names_for_list(*, request: HttpRequest, coachees: list[Coachee]) -> dict[int
     query count stays flat."""
     role = getattr(request.user, "role", None)
     if role == Role.AUDITOR:
-        shown = [c for c in coachees if opening(request.user, c) == DIRECT]
+        direct = _auditor_direct(request.user, coachees)
+        shown = [c for c in coachees if c.pk in direct and not c.restricted]
     elif role in (Role.COACH, Role.THIRD_PARTY):
         shown = [c for c in coachees if not c.restricted]
     else:

@@ -172,6 +172,13 @@ def consent_withdraw(
     It stops future disclosures on this basis; what was disclosed stays in the register."""
     if actor is not None:
         require_manager(actor)
+        if consent.purpose in (Purpose.SESSION_KEYWORDS, Purpose.KEYWORDS_KEPT):
+            # GDPR 7(3), 17(1)(b): withdrawing keyword consent comes with the coachee's own
+            # choice between erasing the keywords and keeping them (the portal's page).
+            raise ValidationError(
+                _("The coachee withdraws consent for keywords in the portal, where they also "
+                  "choose whether the existing keywords are erased.")
+            )
     with transaction.atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.withdrawn_at is None:

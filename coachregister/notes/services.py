@@ -121,15 +121,35 @@ def _next_number(session: CoachingSession) -> int:
     return (session.versions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def _versions_destroy(versions: object) -> int:
+def _versions_destroy(versions: object, coachee: Coachee) -> int:
     """Delete keyword versions for good (art. 6): the rows go, and on SQLite the WAL is
     truncated once the transaction commits (lib/physical.py), so the bytes leave the files;
     in other copies they are under an epoch that is destroyed in time (keys/keyring.py).
-    Inside the caller's transaction. Returns how many were destroyed."""
+    The practice's own copies of them go too: the stored access letters and the content of
+    prepared disclosures (`_copies_destroy`). Inside the caller's transaction. Returns how
+    many versions were destroyed."""
     destroyed = versions.delete()[0]  # type: ignore[attr-defined]
     if destroyed:
+        _copies_destroy(coachee)
         physical.checkpoint()
     return destroyed
+
+
+def _copies_destroy(coachee: Coachee) -> None:
+    """Art. 8.1, GDPR 7(3): where the destroyed keywords were copied. Stored access letters
+    are deleted (rights), and a disclosure that carries keywords loses the content it kept:
+    one waiting to be sent is asked of the coachee again, since what they saw is gone."""
+    from coachregister.disclosures.models import Category, Proposal, ProposalStatus
+    from coachregister.rights.services import copies_destroy
+
+    copies_destroy(coachee)
+    with_keywords = Proposal.objects.filter(
+        coachee=coachee, categories__contains=Category.KEYWORDS, content_enc__isnull=False
+    )
+    with_keywords.filter(
+        status__in=[ProposalStatus.CONSENTED, ProposalStatus.PAPER]
+    ).update(status=ProposalStatus.ASKED, consent=None, answered_at=None)
+    with_keywords.update(content_enc=None)
 
 
 def session_record(
@@ -276,9 +296,33 @@ def current_keywords(coachee: Coachee, session: CoachingSession) -> str:
 
 
 def rekey(batch_size: int = 200) -> int:
-    """Move the keys of keyword versions to the current epoch (the worker, art. 6)."""
-    return keyring.rekey_rows(KeywordVersion.objects.all(), _version_purpose,
-                              batch_size=batch_size)
+    """Move the keys of keyword versions to the current epoch (the worker, art. 6); versions
+    written before versions had keys of their own are sealed under one first."""
+    return legacy_reseal(batch_size) + keyring.rekey_rows(
+        KeywordVersion.objects.all(), _version_purpose, batch_size=batch_size
+    )
+
+
+def legacy_reseal(batch_size: int = 200) -> int:
+    """Seal versions still under the coachee's data key under a key of their own, so that a
+    later deletion is bounded by the epochs like every other version (art. 6). The earlier
+    ciphertext then lives on only in copies that age out (dead tuples, WAL, backups)."""
+    moved = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                KeywordVersion.objects.select_for_update()
+                .filter(wrapped_key__isnull=True, session__trajectory__coachee__isnull=False)
+                .select_related("session__trajectory__coachee")[:batch_size]
+            )
+            for version in rows:
+                coachee = version.session.trajectory.coachee
+                _seal_version(version, *read_version(coachee, version))
+                version.save(update_fields=["wrapped_key", "key_id", "keywords_enc",
+                                            "reason_enc"])
+                moved += 1
+        if len(rows) < batch_size:
+            return moved
 
 
 def epochs_in_use() -> set[str]:
@@ -346,7 +390,9 @@ def keywords_consent_withdraw(
             with journal.effect(
                 journal.Effect.KEYWORDS_ERASED, coachee.pseudonym, {"sessions": sessions}
             ):
-                destroyed = _versions_destroy(KeywordVersion.objects.filter(session__in=sessions))
+                destroyed = _versions_destroy(
+                    KeywordVersion.objects.filter(session__in=sessions), coachee
+                )
         else:
             regulation = RegulationVersion.current()
             version = regulation.version if regulation else ""
@@ -375,6 +421,33 @@ def keywords_consent_withdraw(
             },
         )
     return narrower
+
+
+def keywords_kept_lapse(*, trajectory: Trajectory) -> int:
+    """The trajectory ends (art. 10.1): keywords the coachee let stay "for the rest of the
+    trajectory" after withdrawing consent (GDPR 7(3)) are now erased, journalled like the
+    withdrawal's erasure, and the narrower consent has served. Inside the caller's
+    transaction; nothing happens while the full keyword consent is in force again, or when
+    the narrower consent belongs to another trajectory. Returns the versions destroyed."""
+    coachee = trajectory.coachee
+    if coachee is None:
+        return 0
+    given, kept = _keyword_consents(coachee)
+    if kept is None or given is not None or kept.trajectory_id not in (None, trajectory.pk):
+        return 0
+    from coachregister.disclosures.services import consent_withdraw
+
+    sessions = list(trajectory.sessions.values_list("pk", flat=True))
+    with journal.effect(journal.Effect.KEYWORDS_ERASED, coachee.pseudonym,
+                        {"sessions": sessions}):
+        destroyed = _versions_destroy(
+            KeywordVersion.objects.filter(session__in=sessions), coachee
+        )
+    consent_withdraw(actor=None, request=None, consent=kept)
+    event_record(action="notes.keywords.kept_lapsed", object_type=TRAJECTORY,
+                 object_id=trajectory.pseudonym,
+                 detail={"sessions": len(sessions), "versions_destroyed": destroyed})
+    return destroyed
 
 
 def keywords_kept_reapply(coachee: Coachee, data: dict[str, object], when: object) -> bool:
@@ -470,7 +543,7 @@ def keywords_on_request(
                 journal.Effect.KEYWORDS_DELETED, coachee.pseudonym,
                 {"session": session.pk, "number": number, "by": actor.pk},
             ):
-                destroyed = _versions_destroy(session.versions.all())
+                destroyed = _versions_destroy(session.versions.all(), coachee)
                 version = _version_create(session, number, actor, "", reason)
         else:
             version = _version_create(session, number, actor, keywords, reason)
@@ -502,7 +575,8 @@ def keywords_erased_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
         _versions_destroy(
             KeywordVersion.objects.filter(
                 session__in=sessions, session__trajectory__coachee=coachee
-            )
+            ),
+            coachee,
         )
     )
 
@@ -516,7 +590,7 @@ def keywords_deleted_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
     if session is None:
         return False
     number = int(data["number"])  # type: ignore[call-overload]
-    changed = bool(_versions_destroy(session.versions.filter(number__lt=number)))
+    changed = bool(_versions_destroy(session.versions.filter(number__lt=number), coachee))
     author = User.objects.filter(pk=data.get("by")).first()
     if author is not None and not session.versions.filter(number=number).exists():
         with override("nl"):

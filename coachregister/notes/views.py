@@ -32,10 +32,14 @@ def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
             Prefetch("versions", queryset=KeywordVersion.objects.order_by("number"))
         )
     )
+    # Art. 8.1, GDPR art. 18: a restricted coachee's keywords are only stored, not read.
+    hidden = coachee is not None and coachee.restricted
     entries = []
     for session in sessions:
         versions = list(session.versions.all())
-        keywords, _reason = services.read_version(coachee, versions[-1]) if versions else ("", "")
+        keywords = ""
+        if versions and not hidden:
+            keywords = services.read_version(coachee, versions[-1])[0]
         entries.append(
             {
                 "date": session.held_on,
@@ -63,6 +67,7 @@ def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
             "trajectory": trajectory,
             "entries": entries,
             "consent": consent,
+            "keywords_hidden": hidden,
             "may_write": request.user.role == Role.COACH and trajectory.coach_id == request.user.pk,
         },
     )
@@ -157,6 +162,10 @@ def session_versions(request: HttpRequest, pk: int) -> HttpResponse:
     trajectory = Trajectory.objects.select_related("coachee").get(pk=session.trajectory_id)
     if session.author_id != request.user.pk and request.user.role not in REGISTER_ROLES:
         return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
+    if trajectory.coachee is not None and trajectory.coachee.restricted:  # art. 8.1, GDPR 18
+        return render(request, "accounts/denied.html", {"message": _(
+            "Processing of this coachee's data is restricted: the keywords are only stored.")},
+            status=403)
     versions = []
     for version in session.versions.select_related("written_by").order_by("number"):
         keywords, reason = services.read_version(trajectory.coachee, version)

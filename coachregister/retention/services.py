@@ -65,17 +65,22 @@ def paper_task_confirm(
 def epochs_maintain(now: datetime | None = None) -> dict[str, int]:
     """The worker's key-epoch pass: start a new epoch when the interval has passed, move every
     row wrapped by an older epoch to the current one (coachees, unsent mail, portal look-ups,
-    mailbox tasks, keyword versions, requesters' details), and destroy epochs that nothing
+    mailbox tasks, keyword versions, requesters' details, letters), and destroy epochs that nothing
     has used for the backup age (keys/keyring.py). Each start and destruction is audited."""
+    from types import SimpleNamespace
+
     from coachregister.coachees import vault
     from coachregister.keys import keyring
     from coachregister.notes import services as keywords
     from coachregister.outbox import services as outbox
     from coachregister.retention import mailbox
     from coachregister.rights import inquiries, portal
+    from coachregister.rights import services as rights
 
+    letters = SimpleNamespace(rekey=rights.letters_rekey,
+                              epochs_in_use=rights.letters_epochs_in_use)
     # Each has rekey() and epochs_in_use(); `inquiries`: the keys of requesters' details.
-    holders = (vault, outbox, portal, mailbox, keywords, inquiries)
+    holders = (vault, outbox, portal, mailbox, keywords, inquiries, letters)
     started = keyring.epoch_start_if_due(now)
     if started is not None:
         event_record(action="keys.epoch.started", object_type="epoch", object_id=started.id)

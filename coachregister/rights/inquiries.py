@@ -47,6 +47,7 @@ from coachregister.trajectories.access import require_manager
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
     from coachregister.coachees.models import Coachee
+    from coachregister.practice.models import PracticeSettings
 
 log = logging.getLogger(__name__)
 
@@ -269,22 +270,36 @@ def inquiry_answer(
         found = details(locked)
         if found is None:
             raise ValidationError(_("The requester's details can no longer be read."))
-        practice = PracticeSettings.load()
-        with override("nl"):
-            body = render_to_string("rights/mail_inquiry_answer.txt", {
-                "details": found, "request": locked, "practice": practice,
-                "days": practice.unknown_requester_days,
-            })
-            subject = _("Your question about your personal data")
-        message_enqueue(kind="rights_inquiry_answer", to=found.email, subject=subject,
-                        body=body)
-        locked.decision = Decision.GRANTED
-        locked.decided_at = timezone.now()
-        locked.decided_by = actor
-        locked.save(update_fields=["decision", "decided_at", "decided_by"])
-        event_record(action="rights.inquiry.answered", request=request, actor=actor,
-                     object_type=OBJECT, object_id=str(locked.pk))
+        # Searched again now: someone who did an intake since the worker's pass is in the
+        # register and must not be told otherwise; their request joins the access road.
+        coachee = vault.with_email(found.email).first()
+        if coachee is not None:
+            _link(locked, coachee, found.question)
+        else:
+            _answer_none(actor, request, locked, found, PracticeSettings.load())
+    if coachee is not None:
+        raise ValidationError(_("This person is in the register now: the request has "
+                                "become theirs. Answer it as an access request."))
     return locked
+
+
+def _answer_none(actor: User, request: HttpRequest | None, locked: DataRequest,
+                 found: Details, practice: PracticeSettings) -> None:
+    """Mail "we hold no data about you" and decide the request, in the caller's transaction."""
+    with override("nl"):
+        body = render_to_string("rights/mail_inquiry_answer.txt", {
+            "details": found, "request": locked, "practice": practice,
+            "days": practice.unknown_requester_days,
+        })
+        subject = _("Your question about your personal data")
+    message_enqueue(kind="rights_inquiry_answer", to=found.email, subject=subject,
+                    body=body)
+    locked.decision = Decision.GRANTED
+    locked.decided_at = timezone.now()
+    locked.decided_by = actor
+    locked.save(update_fields=["decision", "decided_at", "decided_by"])
+    event_record(action="rights.inquiry.answered", request=request, actor=actor,
+                 object_type=OBJECT, object_id=str(locked.pk))
 
 
 def for_detail(request: HttpRequest, data_request: DataRequest) -> dict[str, object] | None:

@@ -190,6 +190,12 @@ class Letter(models.Model):
 
     request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="letters")
     pdf_enc = models.BinaryField()
+    # Art. 6, 8.1: each letter's own data key, wrapped by the current key epoch. An access
+    # letter copies the keywords; when they are destroyed on the coachee's word the letter
+    # goes too, and its bytes then open from no copy once the epoch is destroyed, although
+    # the coachee's key lives on. Letters written before this are under the coachee's key.
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

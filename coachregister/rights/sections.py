@@ -27,6 +27,10 @@ READ_LABELS = {
     "coachees.name.listed": _("name shown in a list"),
     "notes.dossier.viewed": _("session keywords read"),
     "notes.versions.viewed": _("earlier versions of session keywords read"),
+    "coachees.contact.vcard_downloaded": _("contact saved as a contact card"),
+    "disclosures.proposal.exported": _("data put in a file for a recipient"),
+    "rights.letter.downloaded": _("letter to you opened"),
+    "rights.request.viewed": _("the corrections you asked for read"),
 }
 
 
@@ -166,8 +170,32 @@ def disclosures(coachee: Coachee) -> list[dict[str, object]]:
     ]
 
 
+def proposals(coachee: Coachee) -> list[dict[str, object]]:
+    """Disclosures prepared but not sent (art. 9.2; GDPR art. 15(1)(c): recipients to whom
+    the data *will* be disclosed): to whom, why, what, and where it stands."""
+    from coachregister.disclosures.models import Category, Proposal, ProposalStatus
+
+    waiting = (ProposalStatus.ASKED, ProposalStatus.PAPER, ProposalStatus.CONSENTED,
+               ProposalStatus.READY)
+    return [
+        {
+            "recipient": p.recipient.name,
+            "purpose": p.processing_purpose.label,
+            "categories": p.category_list(),
+            "category_labels": [_label(Category, c) for c in p.category_list()],
+            "basis": p.basis,
+            "status": p.status,
+            "status_label": p.get_status_display(),
+            "prepared": _when(p.prepared_at),
+        }
+        for p in Proposal.objects.filter(coachee=coachee, status__in=waiting)
+        .select_related("recipient", "processing_purpose")
+    ]
+
+
 def requests(coachee: Coachee) -> list[dict[str, object]]:
-    from coachregister.rights.models import DataRequest, RefusalGround
+    from coachregister.coachees.models import RestrictionGround
+    from coachregister.rights.models import DataRequest, KeywordAction, RefusalGround
 
     return [
         {
@@ -183,8 +211,15 @@ def requests(coachee: Coachee) -> list[dict[str, object]]:
             "grounds": [_label(RefusalGround, g) for g in r.refusal_grounds.split(",") if g],
             "justification": r.justification,
             "other_form": r.other_form,
+            "extended_until": _when(r.extended_until),
+            "extension_reasons": r.extension_reasons,
+            "restriction_ground": _label(RestrictionGround, r.restriction_ground),
+            "fee": str(r.fee) if r.fee is not None else None,
+            "fee_paid": _when(r.fee_paid_at),
+            "keywords": _label(KeywordAction, r.keyword_action),
+            "session": _when(r.session.held_on) if r.session else None,
         }
-        for r in DataRequest.objects.filter(coachee=coachee).select_related("coachee")
+        for r in DataRequest.objects.filter(coachee=coachee).select_related("coachee", "session")
     ]
 
 
@@ -317,6 +352,7 @@ SECTIONS: dict[str, Callable[[Coachee], object]] = {
     "sessions": sessions,
     "consents": consents,
     "disclosures": disclosures,
+    "proposals": proposals,
     "requests": requests,
     "restriction": restriction,
     "legal_hold": legal_hold,

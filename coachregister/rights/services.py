@@ -23,7 +23,8 @@ from coachregister.audit.services import event_record
 from coachregister.coachees import vault
 from coachregister.coachees.models import Coachee, RestrictionGround
 from coachregister.disclosures import sealed
-from coachregister.lib import deadlines
+from coachregister.keys import keyring
+from coachregister.lib import crypto, deadlines
 from coachregister.outbox.services import message_enqueue
 from coachregister.retention import journal
 from coachregister.retention.services import keepers
@@ -532,9 +533,18 @@ def _write_letter(
         },
         coachee.language,
     )
+    key = crypto.new_data_key()
+    purpose = letter_purpose(data_request.pk)
+    wrapped, epoch_id = keyring.wrap(key, purpose)
     Letter.objects.create(
-        request=data_request, pdf_enc=vault.encrypt_for(coachee, "letter", pdf_b64(pdf))
+        request=data_request, wrapped_key=wrapped, key_id=epoch_id,
+        pdf_enc=crypto.encrypt_text(key, pdf_b64(pdf), f"{purpose}:pdf"),
     )
+
+
+def letter_purpose(request_pk: int) -> str:
+    """What a letter's own key is bound to: the letters of this request only."""
+    return f"letter:request:{request_pk}"
 
 
 def pdf_b64(pdf: bytes) -> str:
@@ -547,8 +557,44 @@ def letter_pdf(letter: object) -> bytes:
     """Decrypt a stored letter; callers audit the read."""
     import base64
 
+    if letter.wrapped_key is not None:  # type: ignore[attr-defined]
+        purpose = letter_purpose(letter.request_id)  # type: ignore[attr-defined]
+        key = keyring.unwrap(bytes(letter.wrapped_key), letter.key_id, purpose)  # type: ignore[attr-defined]
+        return base64.b64decode(
+            crypto.decrypt_text(key, bytes(letter.pdf_enc), f"{purpose}:pdf")  # type: ignore[attr-defined]
+        )
     coachee = letter.request.coachee  # type: ignore[attr-defined]
     return base64.b64decode(vault.decrypt_for(coachee, "letter", letter.pdf_enc))  # type: ignore[attr-defined]
+
+
+def letters_rekey() -> int:
+    """Move the letters' keys to the current epoch (the worker, art. 6)."""
+    from coachregister.rights.models import Letter
+
+    return keyring.rekey_rows(Letter.objects.all(), lambda row: letter_purpose(row.request_id))
+
+
+def letters_epochs_in_use() -> set[str]:
+    from coachregister.rights.models import Letter
+
+    return keyring.epochs_of(Letter.objects.all())
+
+
+def copies_destroy(coachee: Coachee) -> int:
+    """Keywords were destroyed on the coachee's word (art. 8.1, GDPR 7(3)): the practice's
+    own copies of them go too. The stored access and portability letters (the coachee has
+    what was sent) are deleted; the requests keep their decisions. Inside the caller's
+    transaction. Returns how many letters were destroyed."""
+    from coachregister.rights.models import Letter
+
+    destroyed = Letter.objects.filter(
+        request__coachee=coachee, request__kind__in=[Kind.ACCESS, Kind.PORTABILITY]
+    ).delete()[0]
+    if destroyed:
+        from coachregister.lib import physical
+
+        physical.checkpoint()
+    return destroyed
 
 
 def _erase(

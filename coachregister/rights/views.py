@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
-from coachregister.audit.services import event_record
+from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import inquiries, services
@@ -95,6 +95,10 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("The deadline has been extended and the requester told why.")
             )
             return redirect("rights:detail", pk=pk)
+    changes = services.requested_changes(data_request)
+    if changes:  # the corrections asked for are the coachee's data: a read for this request
+        access.task_read(request=request, coachee=data_request.coachee,
+                         task=f"request:{data_request.pk}", action="rights.request.viewed")
     return render(
         request,
         "rights/request_detail.html",
@@ -102,7 +106,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "data_request": data_request,
             "form": form,
             "decide": decide,
-            "changes": services.requested_changes(data_request),
+            "changes": changes,
             "letters": data_request.letters.all(),
             "extension_allowed": practice.extension_allowed,
             "inquiry": inquiries.for_detail(request, data_request),
@@ -130,13 +134,9 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The letter as sent; reading it is reading personal data, so it is audited."""
     letter = get_object_or_404(Letter.objects.select_related("request__coachee"), pk=pk)
     pdf = services.letter_pdf(letter)
-    event_record(
-        action="rights.letter.downloaded",
-        request=request,
-        object_type="coachee",
-        object_id=letter.request.coachee_pseudonym,
-        detail={"letter": letter.pk},
-    )
+    access.task_read(request=request, coachee=letter.request.coachee,
+                     task=f"request:{letter.request_id}", action="rights.letter.downloaded",
+                     letter=letter.pk)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="brief-R-{letter.request_id}.pdf"'
     return response

@@ -186,6 +186,9 @@ def trajectory_end(
         trajectory.save(update_fields=["status", "ended_on"])
         _revoke_open_invitations(trajectory)
         task = PaperDossierTask.objects.create(trajectory=trajectory)
+        from coachregister.notes.services import keywords_kept_lapse
+
+        keywords_kept_lapse(trajectory=trajectory)  # GDPR 7(3): kept "for the rest of it"
         event_record(
             action="trajectories.trajectory.ended",
             request=request,

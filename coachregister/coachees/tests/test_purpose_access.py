@@ -190,3 +190,56 @@ def test_a_hired_stand_in_opens_the_details_of_its_scope_until_the_contract_ends
     after = timezone.now() + timedelta(days=(third_party.contract_end - timezone.localdate()).days + 2)
     with time_machine.travel(after), pytest.raises(PermissionDenied):
         access.contact_details(request=as_user(third_party), coachee=coachee)
+
+
+@pytest.mark.article("5.4")
+def test_the_auditors_list_keeps_a_flat_query_count(
+    owner: User, coach: User, auditor: User, client_for: Callable[[User], Client]
+) -> None:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from coachregister.audit.engagements import engagement_open
+
+    for n in range(2):
+        factories.trajectory(owner, coach, contact=factories.person(10 + n))
+    now = timezone.now()
+    window = {"window_from": now - timedelta(hours=1), "window_until": now + timedelta(days=1)}
+    engagement_open(actor=owner, request=None, auditor=auditor, sample_size=50,
+                    include_contact_details=True, **window)
+    client = client_for(auditor)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("coachees:list")).status_code == 200
+    for n in range(2, 8):
+        factories.trajectory(owner, coach, contact=factories.person(10 + n))
+    engagement_open(actor=owner, request=None, auditor=auditor, sample_size=50,
+                    include_contact_details=True, **window)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("coachees:list"))
+    assert len(page.context["rows"]) == 8 and all(contact for _c, contact in page.context["rows"])
+    assert len(many) == len(few)
+
+
+@pytest.mark.article("7.3")
+def test_reading_a_requests_letter_and_changes_shows_in_who_saw(
+    owner: User, trajectory: Trajectory, client_for: Callable[[User], Client]
+) -> None:
+    from coachregister.rights import portal
+    from coachregister.rights.models import Letter
+
+    data_request = rights.request_register(
+        actor=owner, request=None, coachee=trajectory.coachee, kind="rectification",
+        channel="letter", verification="signed letter", changes={"phone": "+31611112222"})
+    client = client_for(owner)
+    assert client.get(reverse("rights:detail", args=[data_request.pk])).status_code == 200
+    rights.request_decide(actor=owner, request=None, data_request=data_request,
+                          decision="granted")
+    letter = Letter.objects.get(request=data_request)
+    assert client.get(reverse("rights:letter", args=[letter.pk])).status_code == 200
+    seen = {e["what"]: e for e in portal.overview(trajectory.coachee)["accesses"]}
+    for action in ("rights.request.viewed", "rights.letter.downloaded"):
+        assert seen[action]["reason"] == "request", action
+    assert ContactAccess.objects.filter(task=f"request:{data_request.pk}").count() == 2

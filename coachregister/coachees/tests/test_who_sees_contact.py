@@ -74,3 +74,24 @@ def test_every_role_gets_what_the_intake_page_says(
     # the coachee's data); disclosures to a client are refused in disclosures' own tests.
     seen["client"] = "never" if "client" not in Role.values else "other"
     assert seen == {role: said[role] for role in seen}
+
+
+def test_the_regulation_and_the_statement_make_the_same_promise(practice: object) -> None:
+    """The generated regulation (shown at intake and with the quote) and the staff's
+    confidentiality statement say what the roles above do."""
+    from coachregister.accounts.services import statement_text
+    from coachregister.practice.models import PracticeSettings
+    from coachregister.practice.services import regulation_text
+
+    regulation = " ".join(regulation_text(PracticeSettings.load()).split())
+    for promise in (
+        "alleen gedeeld met de coach die uw begeleiding op zich neemt",
+        "een ingehuurde coach die hem of haar voor uw traject vervangt",
+        "openen ze alleen om uw verzoek af te handelen of om een reden die zij vastleggen",
+        "uw contactgegevens alleen als de audit dat uitdrukkelijk omvat",
+        "wij geven uw opdrachtgever geen gegevens van u",
+    ):
+        assert promise in regulation, promise
+    statement = " ".join(statement_text(PracticeSettings.load()).split())
+    assert "alleen voor de afhandeling van een verzoek of met een reden die ik vastleg" in (
+        statement)

@@ -164,3 +164,22 @@ def test_the_sqlite_files_hold_no_byte_of_a_deleted_version(tmp_path: Path) -> N
     assert bytes.fromhex(found["control"]) in raw  # the search finds what is there
     for value in found["captured"]:
         assert bytes.fromhex(value) not in raw
+
+
+@pytest.mark.article("6")
+def test_the_worker_seals_older_versions_under_keys_of_their_own(
+    coach: User, trajectory: Trajectory
+) -> None:
+    session = record(coach, trajectory)
+    coachee = trajectory.coachee
+    old = KeywordVersion.objects.create(
+        session=session, number=2, written_by=coach,
+        keywords_enc=vault.encrypt_for(coachee, f"session:{session.pk}:v2:keywords", "oud"),
+        reason_enc=vault.encrypt_for(coachee, f"session:{session.pk}:v2:reason", "reden"),
+    )
+    assert services.rekey() >= 1
+    old.refresh_from_db()
+    assert old.wrapped_key is not None and old.key_id == keyring.current_epoch().id
+    assert services.read_version(coachee, old) == ("oud", "reden")
+    with pytest.raises(crypto.DecryptionError):  # no longer under the coachee's key
+        vault.decrypt_for(coachee, f"session:{session.pk}:v2:keywords", old.keywords_enc)

@@ -158,3 +158,78 @@ def test_another_coachees_keywords_are_untouched(
     services.keywords_consent_withdraw(request=None, coachee=trajectory.coachee, erase=True)
     assert services.current_keywords(other.coachee, theirs) == "eigen woorden"
     assert consents.in_force(other.coachee, Purpose.SESSION_KEYWORDS)
+
+
+def test_kept_keywords_go_when_the_trajectory_ends(
+    owner: User, coach: User, trajectory: Trajectory, sessions: list[CoachingSession],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """"For the rest of the trajectory" ends with the trajectory: the kept keywords are
+    erased (journalled) and the narrower consent has served."""
+    from coachregister.trajectories.services import trajectory_end
+
+    services.keywords_consent_withdraw(request=None, coachee=trajectory.coachee, erase=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        trajectory_end(actor=owner, request=None, trajectory=trajectory, broken_off=False)
+    assert not KeywordVersion.objects.filter(session__trajectory=trajectory).exists()
+    assert CoachingSession.objects.filter(trajectory=trajectory).count() == 2  # dates stay
+    kept = Consent.objects.get(coachee=trajectory.coachee, purpose=Purpose.KEYWORDS_KEPT)
+    assert kept.withdrawn_at is not None
+    erased = [e for e in journal.entries() if e.effect == journal.Effect.KEYWORDS_ERASED]
+    assert erased and erased[-1].state == "done"
+
+
+def test_keywords_under_full_consent_stay_when_the_trajectory_ends(
+    owner: User, trajectory: Trajectory, sessions: list[CoachingSession]
+) -> None:
+    from coachregister.trajectories.services import trajectory_end
+
+    trajectory_end(actor=owner, request=None, trajectory=trajectory, broken_off=False)
+    assert KeywordVersion.objects.filter(session__trajectory=trajectory).count() == 2
+
+
+def test_staff_cannot_withdraw_keyword_consent_without_the_coachees_choice(
+    owner: User, trajectory: Trajectory, sessions: list[CoachingSession],
+    client_for: Callable[[User], Client],
+) -> None:
+    from coachregister.disclosures.services import consent_withdraw
+
+    consent = keyword_consent(trajectory)
+    with pytest.raises(ValidationError):
+        consent_withdraw(actor=owner, request=None, consent=consent)
+    client_for(owner).post(reverse("disclosures:consent_withdraw", args=[consent.pk]))
+    consent.refresh_from_db()
+    assert consent.in_force
+    assert KeywordVersion.objects.filter(session__trajectory=trajectory).count() == 2
+
+
+def test_erasing_keywords_takes_the_practices_copies_with_them(
+    owner: User, trajectory: Trajectory, sessions: list[CoachingSession],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The access letter and a prepared disclosure copied the keywords; erasing them on the
+    coachee's word destroys those copies too, and a consented disclosure is asked again."""
+    from coachregister.disclosures import services as disclosures
+    from coachregister.disclosures.models import Proposal, ProposalStatus
+    from coachregister.rights import services as rights
+    from coachregister.rights.models import Letter
+
+    coachee = trajectory.coachee
+    access = rights.request_register(actor=owner, request=None, coachee=coachee,
+                                     kind="access", channel="letter", verification="brief")
+    rights.request_decide(actor=owner, request=None, data_request=access, decision="granted")
+    assert b"grenzen" not in bytes(Letter.objects.get(request=access).pdf_enc)
+    doctor = disclosures.recipient_save(actor=owner, request=None, name="Arts", kind="doctor")
+    proposal = disclosures.proposal_prepare(
+        actor=owner, request=None, coachee=coachee, recipient=doctor,
+        processing_purpose=factories.purpose(owner), categories=["keywords"], basis="consent")
+    content = disclosures.proposal_content(proposal)
+    disclosures.proposal_answer(request=None, coachee=coachee, proposal=proposal, consent=True,
+                                digest=disclosures.content_digest(content))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.keywords_consent_withdraw(request=None, coachee=coachee, erase=True)
+    assert not Letter.objects.filter(request=access).exists()
+    access.refresh_from_db()
+    assert access.decision == "granted"  # the request's record stays
+    proposal = Proposal.objects.get(pk=proposal.pk)
+    assert proposal.content_enc is None and proposal.status == ProposalStatus.ASKED

@@ -24,7 +24,7 @@ from coachregister.accounts.models import User
 from coachregister.audit.services import deferred, event_record
 from coachregister.coachees.models import ContactAccess, ContactMoment
 from coachregister.disclosures import sealed
-from coachregister.disclosures.models import Basis, Disclosure, Recipient
+from coachregister.disclosures.models import Basis, Disclosure, Proposal, ProposalStatus, Recipient
 from coachregister.notes.models import KeywordVersion
 from coachregister.notes.services import keywords_amend, session_record
 from coachregister.outbox.models import OutboxMessage
@@ -113,6 +113,12 @@ def world(owner: User, coach: User, administrator: User) -> World:
     ProcessingPurpose.objects.create(name="Loopbaanadvies", basis=PurposeBasis.CONSENT)
     ProcessingPurpose.objects.create(name="Oud doel", basis=PurposeBasis.CONSENT, active=False)
     w.access = add_read(w, "Verzoek om inzage afhandelen")
+    Proposal.objects.create(
+        coachee=coachee, recipient=Recipient.objects.create(name="Bedrijfsarts Zuid",
+                                                            kind="doctor"),
+        processing_purpose=ProcessingPurpose.coaching(), categories="trajectory",
+        basis=Basis.LEGAL_DUTY, status=ProposalStatus.READY, prepared_by=owner,
+    )
     return w
 
 
@@ -158,11 +164,18 @@ def check_disclosures(data: dict, w: World) -> None:
     assert disclosure["categories"] == ["contact", "trajectory"]
 
 
+def check_proposals(data: dict, w: World) -> None:
+    planned = first(data["proposals"])
+    assert planned["recipient"] == "Bedrijfsarts Zuid" and planned["status"] == "ready"
+    assert planned["categories"] == ["trajectory"] and planned["purpose"]
+
+
 def check_requests(data: dict, w: World) -> None:
     request = first(data["requests"])
     assert (request["kind"], request["decision"]) == ("access", "refused")
     assert request["justification"] == "Bescherming." and len(request["grounds"]) == 1
     assert request["other_form"] == "telefonisch toegelicht"
+    assert {"extended_until", "restriction_ground", "fee", "keywords"} <= set(request)
 
 
 def check_restriction(data: dict, w: World) -> None:

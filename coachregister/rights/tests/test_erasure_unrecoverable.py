@@ -184,3 +184,29 @@ def _smtp_down(settings: object) -> None:
 @pytest.fixture
 def trajectory_pair(owner: User, coach: User) -> tuple[Trajectory, Trajectory]:
     return factories.trajectory(owner, coach), factories.trajectory(owner, coach, contact=OTHER)
+
+
+@pytest.mark.article("6")
+def test_a_letter_has_its_own_key_under_an_epoch(owner: User, coach: User) -> None:
+    """A letter copies the keywords: its own key, wrapped by the epoch, so deleting it (with
+    the keywords, on the coachee's word) is bounded like the keywords themselves."""
+    from coachregister.keys import keyring
+    from coachregister.lib import crypto
+    from coachregister.rights import services as rights
+    from coachregister.rights.models import Letter
+    from coachregister.testing import factories
+
+    trajectory = factories.trajectory(owner, coach)
+    data_request = rights.request_register(actor=owner, request=None,
+                                           coachee=trajectory.coachee, kind="access",
+                                           channel="letter", verification="brief")
+    rights.request_decide(actor=owner, request=None, data_request=data_request,
+                          decision="granted")
+    letter = Letter.objects.get(request=data_request)
+    assert letter.wrapped_key and letter.key_id == keyring.current_epoch().id
+    assert rights.letter_pdf(letter).startswith(b"%PDF")
+    with pytest.raises(crypto.DecryptionError):  # not under the coachee's data key
+        from coachregister.coachees import vault
+
+        vault.decrypt_for(trajectory.coachee, "letter", bytes(letter.pdf_enc))
+    assert letter.key_id in rights.letters_epochs_in_use()

@@ -241,3 +241,23 @@ def test_deadline_reminders_cover_a_request_without_coachee(owner: User) -> None
         assert services.remind_deadlines() == 1
     _to, body = open_message(OutboxMessage.objects.filter(kind="rights_reminder").first())
     assert f"R-{data_request.pk}" in body
+
+
+@pytest.mark.article("7.1")
+def test_someone_who_entered_the_register_meanwhile_is_not_told_we_hold_nothing(
+    owner: User, coach: User, administrator: User
+) -> None:
+    """The worker found nobody; the person then did an intake; the answer looks again and
+    turns the request into theirs instead of saying "no data"."""
+    data_request = inquiries.inquiry_receive(request=None, name="Bram Later",
+                                             email="bram.later@voorbeeld.example")
+    inquiries.inquiries_process()
+    inquiries.inquiry_mailboxes_checked(actor=administrator, request=None,
+                                        data_request=data_request)
+    trajectory = factories.trajectory(owner, coach, contact=factories.Contact(
+        "Bram", "Later", "bram.later@voorbeeld.example", "+31612345699"))
+    with pytest.raises(ValidationError):
+        inquiries.inquiry_answer(actor=administrator, request=None, data_request=data_request)
+    data_request.refresh_from_db()
+    assert data_request.coachee == trajectory.coachee and data_request.decided_at is None
+    assert not OutboxMessage.objects.filter(kind="rights_inquiry_answer").exists()

@@ -220,3 +220,19 @@ def test_no_mail_about_a_restricted_coachee_but_what_the_law_requires(
     # Lifted: the reminders resume.
     with time_machine.travel(task.created_at + timedelta(days=40)):
         assert others.paper_tasks_remind()["reminded"] == 1
+
+
+def test_a_restricted_coachees_keywords_are_only_stored(
+    owner: User, coach: User, trajectory: Trajectory, client_for: Callable[[User], Client]
+) -> None:
+    from coachregister.notes.services import session_record
+
+    session = session_record(actor=coach, request=None, trajectory=trajectory,
+                             held_on=timezone.localdate(), kind="video", duration_minutes=30,
+                             keywords="slaapritme")
+    restrict(owner, trajectory.coachee)
+    for user in (coach, owner):
+        page = client_for(user).get(reverse("notes:dossier", args=[trajectory.pseudonym]))
+        assert page.status_code == 200 and "slaapritme" not in page.content.decode()
+        versions = client_for(user).get(reverse("notes:session_versions", args=[session.pk]))
+        assert versions.status_code == 403 and "slaapritme" not in versions.content.decode()
