@@ -24,6 +24,7 @@ from coachregister.disclosures.models import (
     ProposalStatus,
     Recipient,
 )
+from coachregister.lib.feedback import carry_out
 
 
 @roles_required(*REGISTER_ROLES)
@@ -137,13 +138,9 @@ def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     consent = get_object_or_404(Consent.objects.select_related("coachee"), pk=pk)
-    try:
-        services.consent_withdraw(actor=request.user, request=request, consent=consent)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The consent has been withdrawn."))
+    carry_out(request, lambda: services.consent_withdraw(
+        actor=request.user, request=request, consent=consent,
+    ), _("The consent has been withdrawn."))
     return redirect("disclosures:coachee", pseudonym=consent.coachee.pseudonym)
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts import reauth
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.accounts.models import Role
+from coachregister.lib.feedback import carry_out
 from coachregister.practice import services
 from coachregister.practice.forms import PracticeSettingsForm, PurposeForm
 from coachregister.practice.models import PracticeSettings, ProcessingPurpose
@@ -64,13 +65,9 @@ def purpose_add(request: HttpRequest) -> HttpResponse:
     """Add a purpose (art. 2.1, 2.2); the service refuses anyone but an owner."""
     form = PurposeForm(request.POST, prefix="purpose")
     if form.is_valid():
-        try:
-            services.purpose_add(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The purpose has been added."))
+        carry_out(request, lambda: services.purpose_add(
+            actor=request.user, request=request, **form.cleaned_data,
+        ), _("The purpose has been added."))
     else:
         messages.error(request, _("Name the purpose and choose its basis."))
     return redirect("practice:settings")
@@ -80,11 +77,7 @@ def purpose_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def purpose_retire(request: HttpRequest, pk: int) -> HttpResponse:
     purpose = get_object_or_404(ProcessingPurpose, pk=pk)
-    try:
-        services.purpose_retire(actor=request.user, request=request, purpose=purpose)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The purpose has been retired."))
+    carry_out(request, lambda: services.purpose_retire(
+        actor=request.user, request=request, purpose=purpose,
+    ), _("The purpose has been retired."))
     return redirect("practice:settings")

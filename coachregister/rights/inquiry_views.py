@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from coachregister.accounts import throttle
 from coachregister.accounts.access import REGISTER_ROLES, public, roles_required
+from coachregister.lib.feedback import carry_out
 from coachregister.rights import inquiries, portal
 from coachregister.rights.models import DataRequest
 
@@ -68,14 +67,9 @@ def portal_inquiry(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inquiry_checked(request: HttpRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, pk=pk)
-    try:
-        inquiries.inquiry_mailboxes_checked(actor=request.user, request=request,
-                                            data_request=data_request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Recorded: the mailboxes and paper files were checked."))
+    carry_out(request, lambda: inquiries.inquiry_mailboxes_checked(
+        actor=request.user, request=request, data_request=data_request,
+    ), _("Recorded: the mailboxes and paper files were checked."))
     return redirect("rights:detail", pk=pk)
 
 
@@ -83,11 +77,7 @@ def inquiry_checked(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, pk=pk)
-    try:
-        inquiries.inquiry_answer(actor=request.user, request=request, data_request=data_request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The answer has been sent."))
+    carry_out(request, lambda: inquiries.inquiry_answer(
+        actor=request.user, request=request, data_request=data_request,
+    ), _("The answer has been sent."))
     return redirect("rights:detail", pk=pk)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
+from coachregister.lib.feedback import carry_out
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import inquiries, services
 from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm, add_keyword_fields
@@ -119,13 +120,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def fee_paid(request: HttpRequest, pk: int) -> HttpResponse:
     """Art. 7.3, GDPR art. 15(3): staff record that the fee for a further copy was paid."""
     data_request = get_object_or_404(DataRequest, pk=pk)
-    try:
-        services.request_fee_paid(actor=request.user, request=request, data_request=data_request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The fee has been recorded as paid."))
+    carry_out(request, lambda: services.request_fee_paid(
+        actor=request.user, request=request, data_request=data_request,
+    ), _("The fee has been recorded as paid."))
     return redirect("rights:detail", pk=pk)
 
 
