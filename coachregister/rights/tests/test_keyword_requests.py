@@ -4,7 +4,6 @@ granted one is carried out at once, whatever the lock, and the letter says what 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -60,9 +59,9 @@ def letters_as_html(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def letter_text(data_request: DataRequest) -> str:
-    html = base64.b64decode(
-        notes.vault.decrypt_for(data_request.coachee, "letter", data_request.letters.get().pdf_enc)
-    ).decode()
+    from coachregister.rights.services import letter_pdf
+
+    html = letter_pdf(data_request.letters.get()).decode()
     return " ".join(html.replace("&#x27;", "'").split())
 
 
