@@ -132,6 +132,8 @@ INSTALLED_APPS = [
     "coachregister.retention",
     "coachregister.outbox",
     "coachregister.rights",
+    "coachregister.complaints",
+    "coachregister.incidents",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,8 @@ urlpatterns = [
     path("practice/", include("coachregister.practice.urls")),
     path("trajectories/", include("coachregister.trajectories.urls")),
     path("retention/", include("coachregister.retention.urls")),
+    path("complaints/", include("coachregister.complaints.urls")),
+    path("incidents/", include("coachregister.incidents.urls")),
     path("", include("coachregister.notes.urls")),
     path("", include("coachregister.disclosures.urls")),
     path("", include("coachregister.rights.urls")),

@@ -219,6 +219,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if user.runs_register else 0,
         "requests": open_requests() if user.runs_register else [],
     }
+    if user.runs_register:  # art. 4.1d, 11: complaints' dates beside the requests'
+        from coachregister.complaints.services import open_complaints
+
+        context["complaints"] = open_complaints()
     if user.role == Role.OWNER:
         context["keys"] = _key_state()
     if user.runs_register:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coachregister.accounts.models import User
 from coachregister.audit.models import Outcome
+from coachregister.lib.formfields import MomentField
 
 
 class DayRangeMixin:
@@ -85,10 +86,10 @@ class EngagementForm(forms.Form):
     auditor = forms.ModelChoiceField(
         label=_("Auditor"), queryset=User.objects.filter(role="auditor", is_active=True)
     )
-    window_from = forms.DateTimeField(
+    window_from = MomentField(
         label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    window_until = forms.DateTimeField(
+    window_until = MomentField(
         label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     sample_size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=500, initial=10)
@@ -99,23 +100,3 @@ class EngagementForm(forms.Form):
                     "names, email addresses or telephone numbers. The coachee sees it if the "
                     "auditor opens them."),
     )
-
-    def _clean_moment(self, name: str) -> datetime | None:
-        """A moment that has no UTC equivalent (0001-01-01 in Amsterdam) cannot be stored: a
-        form error, not a server error (art. 6)."""
-        moment = self.cleaned_data.get(name)
-        if moment is None:
-            return None
-        try:
-            moment.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise ValidationError(
-                self.fields[name].error_messages["invalid"], code="invalid"
-            ) from None
-        return moment
-
-    def clean_window_from(self) -> datetime | None:
-        return self._clean_moment("window_from")
-
-    def clean_window_until(self) -> datetime | None:
-        return self._clean_moment("window_until")

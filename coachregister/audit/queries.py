@@ -15,7 +15,8 @@ from coachregister.coachees.models import Coachee
 # "disclosures.proposal.exported": staff made the file a recipient receives (art. 9.2).
 READS = ("coachees.contact.viewed", "coachees.name.listed", "coachees.contact.vcard_downloaded",
          "notes.dossier.viewed", "notes.versions.viewed", "disclosures.proposal.exported",
-         "rights.letter.downloaded", "rights.request.viewed")
+         "rights.letter.downloaded", "rights.request.viewed", "complaints.complaint.viewed",
+         "complaints.letter.downloaded")
 
 
 def accesses_of(coachee: Coachee) -> QuerySet[Event]:

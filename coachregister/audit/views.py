@@ -99,12 +99,20 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not (user.role in REGISTER_ROLES or engagement.auditor_id == user.pk):
         return deny(request, object_type="engagement", object_id=str(pk))
     now = timezone.now()
+    open_now = engagement.window_from <= now < engagement.window_until
+    # Art. 4.1e, 5.4: the decisions in unforeseen cases are part of the certification report
+    # (the auditor reads them during the window).
+    from coachregister.practice.services import decisions_read
+
     return render(
         request,
         "audit/engagement_detail.html",
         {
             "engagement": engagement,
-            "open_now": engagement.window_from <= now < engagement.window_until,
+            "entries": decisions_read(actor=user, request=request)
+            if user.role in REGISTER_ROLES or open_now
+            else [],
+            "open_now": open_now,
             "opened": engagements.opened_by_auditor(engagement)
             if user.role in REGISTER_ROLES
             else [],

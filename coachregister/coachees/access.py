@@ -50,14 +50,18 @@ RESTRICTED = "restricted"  # processing restricted: only with an art. 18(2) grou
 NEVER = "never"  # an auditor whose engagement does not include contact details
 
 # Task kinds an opening can belong to -> a check that the task is open and concerns the
-# coachee. Apps register their own (rights: requests; complaints and incidents later), so
-# this module imports none of them.
+# coachee, and a listing of the coachee's open tasks of that kind as (task, label) pairs.
+# Apps register their own (rights: requests; complaints; incidents), so this module imports
+# none of them.
 TaskCheck = Callable[[int, "Coachee"], bool]
+TaskListing = Callable[["Coachee"], list[tuple[str, str]]]
 _TASKS: dict[str, TaskCheck] = {}
+_LISTINGS: dict[str, TaskListing] = {}
 
 
-def register_task(kind: str, check: TaskCheck) -> None:
+def register_task(kind: str, check: TaskCheck, listing: TaskListing) -> None:
     _TASKS[kind] = check
+    _LISTINGS[kind] = listing
 
 
 def visible_coachees(queryset: CoacheeQuerySet, user: object) -> CoacheeQuerySet:
@@ -146,13 +150,7 @@ def restricted_reasons() -> list[tuple[str, str]]:
 
 def open_tasks(coachee: Coachee) -> list[tuple[str, str]]:
     """The coachee's open tasks an opening can belong to, as (task, label) pairs."""
-    from coachregister.rights.models import DataRequest
-
-    return [
-        (f"request:{r.pk}", _("Request %(number)s (%(kind)s)") % {
-            "number": r.pk, "kind": r.get_kind_display()})
-        for r in DataRequest.objects.filter(coachee=coachee, decided_at__isnull=True)
-    ]
+    return [task for listing in _LISTINGS.values() for task in listing(coachee)]
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,23 @@ def retention_expiry(last_contact: date, years: int = RETENTION_YEARS) -> date:
     """The last day a coachee's data may be kept: the Dutch day of the last contact plus the
     period. The purge runs on the day after it."""
     return add_years(last_contact, years)
+
+
+# --- complaints (art. 4.1d, 11; GDPR art. 17(3)(e)) -----------------------------------------
+
+
+def complaint_acknowledge_due(received_at: datetime, days: int) -> date:
+    """The complaints procedure's promise: an acknowledgement within `days` of receipt (the
+    Dutch day of receipt not counted)."""
+    return _local_date(received_at) + timedelta(days=days)
+
+
+def complaint_decide_due(received_at: datetime, weeks: int) -> date:
+    """The procedure's promise: a decision within `weeks` of receipt."""
+    return _local_date(received_at) + timedelta(weeks=weeks)
+
+
+def complaint_claims_end(closed_at: datetime, years: int) -> date:
+    """The last day a complaint file kept after an erasure stays: the Dutch day it was closed
+    plus the legal-claims period. The worker shreds it on the day after."""
+    return add_years(_local_date(closed_at), years)

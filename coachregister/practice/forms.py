@@ -52,3 +52,21 @@ class PurposeForm(forms.Form):
 
     name = forms.CharField(label=_("Purpose"), max_length=200)
     basis = forms.ChoiceField(label=_("Basis"), choices=PurposeBasis.choices)
+
+
+class DecisionForm(forms.Form):
+    """Art. 4.1e: a decision of the owners in a case the regulation does not foresee."""
+
+    decided_on = forms.DateField(label=_("Date of the decision"),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    question = forms.CharField(label=_("Question"), max_length=4000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+    decision = forms.CharField(label=_("Decision"), max_length=4000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+    reasoning = forms.CharField(label=_("Reasoning"), max_length=4000, widget=forms.Textarea(
+        attrs={"rows": 4}))
+    pseudonyms = forms.CharField(
+        label=_("Pseudonyms concerned"), required=False, max_length=400,
+        help_text=_("Optional, separated by commas. Never names: the name guard checks the "
+                    "texts against the coachees you list."),
+    )

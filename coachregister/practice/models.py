@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coachregister.lib import net
@@ -161,3 +163,38 @@ class ProcessingPurpose(models.Model):
             code=cls.BUILTIN_COACHING, defaults={"basis": PurposeBasis.AGREEMENT}
         )
         return obj
+
+
+class DecisionEntry(models.Model):
+    """Art. 4.1e: a decision of the owners in a case the regulation does not foresee.
+
+    The texts are encrypted under the register key "decisions" (keyring.register_key): the
+    name guard keeps out contact data and the names of the coachees concerned, but it cannot
+    know every other name (a client, a family member), so the log is not free of personal
+    data by construction. Entries are read-only once saved: no service updates them and a
+    database trigger refuses any UPDATE (migration 0004). Kept for the retention period
+    (art. 10.1: seven years), then removed by `practice.services.decisions_purge`."""
+
+    decided_on = models.DateField(_("date of the decision"))
+    key_id = models.CharField(max_length=40)
+    question_enc = models.BinaryField()
+    decision_enc = models.BinaryField()
+    reasoning_enc = models.BinaryField()
+    # Pseudonyms only (no names), comma separated, so they are stored as they are.
+    pseudonyms = models.CharField(_("pseudonyms concerned"), max_length=400, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        verbose_name = _("decision in an unforeseen case")
+        verbose_name_plural = _("decisions in unforeseen cases")
+
+    def __str__(self) -> str:
+        return f"D-{self.pk}"
+
+    @property
+    def pseudonym_list(self) -> list[str]:
+        return [p for p in self.pseudonyms.split(",") if p]

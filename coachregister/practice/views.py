@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coachregister.accounts import reauth
-from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.accounts.access import REGISTER_ROLES, deny, roles_required
 from coachregister.accounts.models import Role
 from coachregister.lib.feedback import carry_out
 from coachregister.practice import services
-from coachregister.practice.forms import PracticeSettingsForm, PurposeForm
+from coachregister.practice.forms import DecisionForm, PracticeSettingsForm, PurposeForm
 from coachregister.practice.models import PracticeSettings, ProcessingPurpose
 
 # Art. 12.2: who needs a second step depends on these; changing them asks for a fresh
@@ -81,3 +81,29 @@ def purpose_retire(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, request=request, purpose=purpose,
     ), _("The purpose has been retired."))
     return redirect("practice:settings")
+
+
+@roles_required(Role.OWNER, Role.ADMINISTRATOR, Role.AUDITOR)
+def decisions(request: HttpRequest) -> HttpResponse:
+    """Art. 4.1e: the log of decisions in unforeseen cases. Owners record; the administrator
+    and the certification auditor read. An entry cannot be changed once saved."""
+    may_record = request.user.role == Role.OWNER
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_record:
+            return deny(request, object_type=services.DECISION_OBJECT)
+        if form.is_valid():
+            try:
+                services.decision_record(actor=request.user, request=request,
+                                         **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("The decision has been recorded."))
+                return redirect("practice:decisions")
+    try:
+        entries = services.decisions_read(actor=request.user, request=request)
+    except PermissionDenied:  # an auditor outside the window of an engagement
+        return deny(request, object_type=services.DECISION_OBJECT)
+    return render(request, "practice/decisions.html",
+                  {"entries": entries, "form": form, "may_record": may_record})

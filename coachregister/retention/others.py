@@ -274,6 +274,7 @@ def daily_run(today: date | None = None) -> dict[str, Any] | None:
     past their period, and the paper-dossier reminders. Every step is idempotent (a second
     run the same day finds nothing), so a crash is repaired by the next run. None when
     another worker holds the pass."""
+    from coachregister.practice.services import decisions_purge
     from coachregister.retention.mailbox import mailbox_tasks_expire
     from coachregister.retention.services import purge_run
 
@@ -286,5 +287,6 @@ def daily_run(today: date | None = None) -> dict[str, Any] | None:
             "mailbox_expired": mailbox_tasks_expire(),
             "clients": clients_anonymise_due(today),
             "staff": staff_anonymise_due(today),
+            "decisions": decisions_purge(today),  # art. 4.1e: the log's seven years
             **paper_tasks_remind(),
         }

@@ -70,6 +70,7 @@ def epochs_maintain(now: datetime | None = None) -> dict[str, int]:
     from types import SimpleNamespace
 
     from coachregister.coachees import vault
+    from coachregister.complaints import services as complaints
     from coachregister.keys import keyring
     from coachregister.notes import services as keywords
     from coachregister.outbox import services as outbox
@@ -80,7 +81,8 @@ def epochs_maintain(now: datetime | None = None) -> dict[str, int]:
     letters = SimpleNamespace(rekey=rights.letters_rekey,
                               epochs_in_use=rights.letters_epochs_in_use)
     # Each has rekey() and epochs_in_use(); `inquiries`: the keys of requesters' details.
-    holders = (vault, outbox, portal, mailbox, keywords, inquiries, letters)
+    # `complaints`: complaint letters and the files kept apart after an erasure.
+    holders = (vault, outbox, portal, mailbox, keywords, inquiries, letters, complaints)
     started = keyring.epoch_start_if_due(now)
     if started is not None:
         event_record(action="keys.epoch.started", object_type="epoch", object_id=started.id)
@@ -188,6 +190,15 @@ def keepers(coachee: Coachee, today: date | None = None) -> list[str]:
     return reasons
 
 
+def erasure_held(coachee: Coachee, today: date | None = None) -> bool:
+    """A hold that stops a granted erasure: one set by hand. A complaint's automatic hold does
+    not: the complaint file is kept apart under its own key until the complaint is closed and
+    the period for legal claims has passed (art. 11; GDPR art. 17(3)(e))."""
+    return LegalHold.objects.filter(
+        coachee=coachee, lifted_at__isnull=True, until__gte=today or timezone.localdate()
+    ).exclude(source=HoldSource.COMPLAINT).exists()
+
+
 def _candidates(today: date, policy: RetentionPolicy) -> QuerySet[Coachee]:
     """Coachees whose expiry date has passed and whom nothing keeps, in one query: the last
     contact is compared with today minus the period (a day of margin for 29 February; the
@@ -286,6 +297,12 @@ def hold_set(
     return hold
 
 
+def _complaint_open(hold: LegalHold) -> bool:
+    from coachregister.complaints.models import Complaint
+
+    return Complaint.objects.filter(hold=hold, decided_at__isnull=True).exists()
+
+
 def hold_lift(*, actor: User | None, request: HttpRequest | None, hold: LegalHold) -> None:
     if actor is not None:
         require_manager(actor)
@@ -293,6 +310,9 @@ def hold_lift(*, actor: User | None, request: HttpRequest | None, hold: LegalHol
         hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if hold.lifted_at is not None:
             raise ValidationError(_("This hold has already been lifted."))
+        if hold.source == HoldSource.COMPLAINT and _complaint_open(hold):
+            raise ValidationError(_("This hold belongs to an open complaint: it ends when the "
+                                    "complaint is decided."))
         hold.lifted_at, hold.lifted_by = timezone.now(), actor
         hold.save(update_fields=["lifted_at", "lifted_by"])
         event_record(

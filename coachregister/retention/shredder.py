@@ -50,6 +50,15 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "accounts.ThirdPartyScope": ("keep", "delete with the trajectory"),
     "coachees.ContactAccess": ("delete", "delete"),
     "disclosures.Proposal": ("delete", "delete"),
+    # GDPR art. 17(3)(e): a complaint that is open, or closed within the legal-claims period,
+    # is kept apart (texts under its own key, letters have theirs); the worker shreds it when
+    # that period has passed. Other complaints lose their free text and letters.
+    "complaints.Complaint": ("keep; open or within the claims period: kept apart under its "
+                             "own key, else free text and letters cleared",
+                             "delete with letters, except files kept apart whose period runs"),
+    # Art. 4.1c, GDPR 33(5): the incident register keeps which pseudonyms were affected; the
+    # link to the coachee goes with the coachee (SET_NULL), the pseudonym stays.
+    "incidents.AffectedCoachee": ("keep, coachee link cleared", "keep, coachee link cleared"),
 }
 
 _REQUEST_TEXT = (
@@ -104,6 +113,11 @@ def shred(
         _count(counts, "consents", Consent.objects.filter(coachee=coachee).delete()[0])
         _count(counts, "holds", LegalHold.objects.filter(coachee=coachee).delete()[0])
         PortalLink.objects.filter(coachee=coachee).delete()
+        # While the coachee's key still opens: complaint files move under their own keys.
+        from coachregister.complaints.services import files_on_shred
+
+        for name, value in files_on_shred(coachee).items():
+            _count(counts, name, value)
         # Free text under the destroyed key: its bytes go too; b"" reads as "(erased)".
         for model, names in ((DataRequest, _REQUEST_TEXT), (Disclosure, _DISCLOSURE_TEXT)):
             for name in names:
@@ -128,6 +142,9 @@ def shred(
                Disclosure.objects.filter(coachee_pseudonym=pseudonym).delete()[0])
         requests = DataRequest.objects.filter(coachee_pseudonym=pseudonym)
         _count(counts, "request_records", requests.delete()[1].get("rights.DataRequest", 0))
+        from coachregister.complaints.services import records_purge
+
+        _count(counts, "complaint_records", records_purge(pseudonym))
         _count(counts, "mail_records",
                OutboxMessage.objects.filter(coachee_pseudonym=pseudonym).delete()[0])
         Tombstone.objects.filter(pseudonym=pseudonym).delete()

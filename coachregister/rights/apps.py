@@ -20,4 +20,15 @@ class RightsConfig(AppConfig):
                 pk=pk, coachee=coachee, decided_at__isnull=True
             ).exists()
 
-        access.register_task("request", request_open)
+        def requests_open(coachee: object) -> list[tuple[str, str]]:
+            from django.utils.translation import gettext as _
+
+            from coachregister.rights.models import DataRequest
+
+            return [
+                (f"request:{r.pk}", _("Request %(number)s (%(kind)s)") % {
+                    "number": r.pk, "kind": r.get_kind_display()})
+                for r in DataRequest.objects.filter(coachee=coachee, decided_at__isnull=True)
+            ]
+
+        access.register_task("request", request_open, requests_open)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coachregister.coachees.models import RestrictionGround
+from coachregister.lib.formfields import MomentField
 from coachregister.rights.models import Channel, Kind
 
 # The kinds a new request may have: an objection (GDPR art. 21) is retired, since the register
@@ -22,7 +23,7 @@ class RequestForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Received by"), choices=[c for c in Channel.choices if c[0] != "portal"]
     )
-    received_at = forms.DateTimeField(
+    received_at = MomentField(
         label=_("Received on"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     verification = forms.CharField(

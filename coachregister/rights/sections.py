@@ -223,6 +223,26 @@ def requests(coachee: Coachee) -> list[dict[str, object]]:
     ]
 
 
+def complaints(coachee: Coachee) -> list[dict[str, object]]:
+    """The coachee's complaints (art. 4.1d, 11): what they wrote, when, and our decision."""
+    from coachregister.complaints.models import Complaint
+
+    return [
+        {
+            "reference": f"K-{c.pk}",
+            "topic": c.get_topic_display(),
+            "channel": c.get_channel_display(),
+            "received": _when(c.received_at),
+            "acknowledged": _when(c.acknowledged_at),
+            "decided": _when(c.decided_at),
+            "outcome": c.get_outcome_display() if c.outcome else "",
+            "text": c.text,
+            "decision": c.decision_text,
+        }
+        for c in Complaint.objects.filter(coachee=coachee).select_related("coachee")
+    ]
+
+
 def restriction(coachee: Coachee) -> dict[str, object]:
     """GDPR art. 18: whether processing is restricted, since when and why."""
     from coachregister.coachees.models import RestrictionGround
@@ -354,6 +374,7 @@ SECTIONS: dict[str, Callable[[Coachee], object]] = {
     "disclosures": disclosures,
     "proposals": proposals,
     "requests": requests,
+    "complaints": complaints,
     "restriction": restriction,
     "legal_hold": legal_hold,
     "retention": retention,

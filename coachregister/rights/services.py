@@ -27,7 +27,7 @@ from coachregister.keys import keyring
 from coachregister.lib import crypto, deadlines
 from coachregister.outbox.services import message_enqueue
 from coachregister.retention import journal
-from coachregister.retention.services import keepers
+from coachregister.retention.services import erasure_held
 from coachregister.rights.models import SEALED, Channel, DataRequest, Kind
 from coachregister.trajectories.access import require_manager
 
@@ -298,7 +298,7 @@ def request_decide(
         raise ValidationError(_("The coachee's data no longer exists."))
     if (
         data_request.kind == Kind.ERASURE and decision == Decision.GRANTED
-        and "hold" in keepers(coachee)
+        and erasure_held(coachee)
     ):
         raise ValidationError(
             _("A legal hold stands for this coachee: lift it first, or refuse the erasure "

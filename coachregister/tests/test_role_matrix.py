@@ -224,6 +224,21 @@ def build_world() -> World:
                                 reason="Geschil over de facturatie",
                                 until=today + timedelta(days=30)).pk
         side["mailbox_task"] = mailbox.mailbox_tasks_create(coachee=coachee)[0].pk
+    from coachregister.complaints import services as complaints
+
+    for side in (w.own, w.foreign):  # art. 11: an acknowledged complaint with its letter
+        complaint = complaints.complaint_file(
+            actor=owner, request=None, coachee=Coachee.objects.get(pk=side["coachee_pk"]),
+            topic="regulation", channel="letter", text="Mijn verzoek bleef liggen.")
+        complaints.complaint_acknowledge(actor=owner, request=None, complaint=complaint)
+        side["complaint"] = complaint.pk
+        side["complaint_letter"] = complaint.letters.get().pk
+    from coachregister.incidents.services import incident_register
+
+    for side in (w.own, w.foreign):  # art. 4.1c: incidents are the practice's, not a coachee's
+        side["incident"] = incident_register(
+            actor=owner, request=None, summary="Laptop kwijt in de trein.",
+            aware_at=now - timedelta(hours=2), reported_by="staff").pk
     w.own["user"] = u[TP_IN].pk  # a user both managers may manage
     w.foreign["user"] = owner.pk  # an owner: only owners manage owners (art. 4.1b)
     return w
@@ -387,6 +402,51 @@ TABLE: dict[str, Row] = {
     # Not restricted: "nothing to lift", nothing changes.
     "rights:restriction_lift": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
                                    COACHEE_PS),
+    # complaints (art. 4.1d, 11): the register's runners; the owner sets the procedure (an
+    # empty form: nothing saved); an empty POST on a complaint neither acknowledges nor decides.
+    "complaints:list": Row(page(MANAGERS), page(MANAGERS)),
+    "complaints:procedure": Row(page(MANAGERS), page({OWNER})),
+    "complaints:new": Row(page(MANAGERS), page(MANAGERS), COACHEE_PS),
+    "complaints:detail": Row(page(MANAGERS), page(MANAGERS), by("complaint", "pk")),
+    "complaints:letter": Row(page(MANAGERS), page(MANAGERS), by("complaint_letter", "pk")),
+    "complaints:portal": Row(page(signed_out=PORTAL, others=PORTAL, COACHEE=OK),
+                             page(signed_out=PORTAL, others=PORTAL, COACHEE=OK)),
+    "complaints:portal_letter": Row(
+        page(signed_out=PORTAL, others=PORTAL, COACHEE=(OK, DENY)),
+        page(signed_out=PORTAL, others=PORTAL, COACHEE=(OK, DENY)), by("complaint_letter", "pk")),
+    # art. 4.1e: the owners record decisions; the administrator and an auditor in the window
+    # of an engagement read them (an empty form: nothing recorded).
+    "practice:decisions": Row(page(MANAGERS | {AUD_IN, AUD_OUT}), page({OWNER})),
+    # incidents (art. 4.1c, 13.6): the register's runners; only an owner records the
+    # notification to the authority. Empty forms: nothing registered, assessed or recorded;
+    # closing an unassessed incident is refused.
+    "incidents:list": Row(page(MANAGERS), page(MANAGERS)),
+    "incidents:new": Row(page(MANAGERS), page(MANAGERS)),
+    "incidents:detail": Row(page(MANAGERS), page(MANAGERS), by("incident", "pk")),
+    "incidents:edit": Row(page(MANAGERS), page(MANAGERS), by("incident", "pk")),
+    "incidents:assess": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                            by("incident", "pk")),
+    "incidents:notify": Row(roles_then_post_only(page({OWNER})), page({OWNER}),
+                            by("incident", "pk")),
+    "incidents:close": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                           by("incident", "pk")),
+    # Affected coachees, the authority's form, the coachee notices, containment (issue 12):
+    # the register's runners; empty forms select, save and send nothing; preparing the
+    # notices of an unassessed incident is refused with a message.
+    "incidents:affected": Row(page(MANAGERS), page(MANAGERS), by("incident", "pk")),
+    "incidents:authority_form": Row(page(MANAGERS), roles_then_post_only(page(MANAGERS)),
+                                    by("incident", "pk")),
+    "incidents:authority_pdf": Row(page(MANAGERS), roles_then_post_only(page(MANAGERS)),
+                                   by("incident", "pk")),
+    "incidents:notice": Row(page(MANAGERS), page(MANAGERS), by("incident", "pk")),
+    "incidents:notice_exception": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                      by("incident", "pk")),
+    "incidents:notice_prepare": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                    by("incident", "pk")),
+    "incidents:notice_confirm": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                    by("incident", "pk")),
+    "incidents:containment": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
+                                 lambda w, s: {"pk": s["incident"], "action": "block"}),
     # retention (art. 10): only who may work on the trajectory confirms; no method: an error.
     "retention:paper_confirm": Row(post_only(STAFF_OK), page(MANAGERS, {COACH}),
                                    by("paper_task", "pk")),

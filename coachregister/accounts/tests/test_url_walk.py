@@ -42,6 +42,9 @@ MEANT_TO_BE_PUBLIC = {
     "rights:portal_inquiry",
     # Art. 9.2: the coachee's preview of a prepared disclosure (`portal_required`).
     "disclosures:portal_proposal",
+    # Art. 4.1d, 11: the coachee files a complaint and reads its letters (`portal_required`).
+    "complaints:portal",
+    "complaints:portal_letter",
 }
 # Without a pending password step or a real token these answer "sign in" or "not found".
 ANSWER_ONLY_WITH_STATE = {"accounts:login_verify", "coachees:intake_link"}

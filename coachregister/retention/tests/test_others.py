@@ -253,6 +253,6 @@ def test_the_worker_runs_the_retention_pass_once_a_day(owner: User, coach: User)
     assert coach.full_name == "Geanonimiseerd account"
     with at(date(2026, 3, 2)):
         assert others.daily_run() == {
-            "purged": 0, "mailbox_expired": 0, "clients": 0, "staff": 0,
+            "purged": 0, "mailbox_expired": 0, "clients": 0, "staff": 0, "decisions": 0,
             "reminded": 0, "escalated": 0,
         }

@@ -113,6 +113,10 @@ def world(owner: User, coach: User, administrator: User) -> World:
     ProcessingPurpose.objects.create(name="Loopbaanadvies", basis=PurposeBasis.CONSENT)
     ProcessingPurpose.objects.create(name="Oud doel", basis=PurposeBasis.CONSENT, active=False)
     w.access = add_read(w, "Verzoek om inzage afhandelen")
+    from coachregister.complaints.services import complaint_file
+
+    complaint_file(actor=owner, request=None, coachee=coachee, topic="regulation",
+                   channel="letter", text="Mijn gegevens gingen naar de verkeerde coach.")
     Proposal.objects.create(
         coachee=coachee, recipient=Recipient.objects.create(name="Bedrijfsarts Zuid",
                                                             kind="doctor"),
@@ -176,6 +180,12 @@ def check_requests(data: dict, w: World) -> None:
     assert request["justification"] == "Bescherming." and len(request["grounds"]) == 1
     assert request["other_form"] == "telefonisch toegelicht"
     assert {"extended_until", "restriction_ground", "fee", "keywords"} <= set(request)
+
+
+def check_complaints(data: dict, w: World) -> None:
+    complaint = first(data["complaints"])
+    assert complaint["text"] == "Mijn gegevens gingen naar de verkeerde coach."
+    assert complaint["received"] and complaint["topic"]
 
 
 def check_restriction(data: dict, w: World) -> None:

@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from coachregister.audit.anchors import worker_tick as anchor_tick
 from coachregister.audit.prune import prune_tick
+from coachregister.complaints.services import files_shred_due
+from coachregister.complaints.services import remind_deadlines as remind_complaints
+from coachregister.incidents.services import warn_deadlines as warn_incidents
 from coachregister.lib import physical
 from coachregister.middleware import restore_pending
 from coachregister.outbox import services
@@ -66,10 +69,15 @@ class Command(BaseCommand):
                     # Once per Dutch day (art. 10): the purge, mailbox tasks, business
                     # contacts, staff accounts, paper-dossier reminders. Idempotent, under a
                     # lock; None while another worker runs it (tried again next time).
+                    # GDPR art. 17(3)(e): complaint files kept after an erasure, past
+                    # their legal-claims period (idempotent, each claimed under a lock).
+                    files_shred_due()
                     if retention_day != timezone.localdate() and daily_run() is not None:
                         retention_day = timezone.localdate()
                     housekept = time.monotonic()
                 remind_deadlines()  # idempotent: each reminder is claimed once
+                remind_complaints()  # art. 4.1d: complaints' dates, each claimed once
+                warn_incidents()  # GDPR 33(1): 24 h, 48 h, overdue; each claimed once
                 lookups_process()  # portal links: queued look-ups, each claimed once
                 inquiries_process()  # art. 7.1: anyone's questions, matched and expired
                 # Under a file lock: one writer of the evidence at a time.
