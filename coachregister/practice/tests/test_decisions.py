@@ -82,9 +82,18 @@ def test_an_unknown_pseudonym_is_refused(owner) -> None:
 
 
 def test_entries_are_kept_for_the_retention_period(owner) -> None:
+    """Counted from when an entry was recorded: a decision date typed in cannot make an
+    entry disappear early."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
     today = timezone.localdate()
-    old = record(owner, decided_on=date(today.year - 7, 1, 1))
-    kept = record(owner, decided_on=today - timedelta(days=30))
+    noon = datetime(today.year - 7, 1, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    with time_machine.travel(noon):
+        old = record(owner)
+    kept = record(owner, decided_on=date(today.year - 9, 5, 1))  # backdated, recorded now
     assert services.decisions_purge(today.replace(month=1, day=1)) == 0  # exactly 7 years
     assert services.decisions_purge(date(today.year, 1, 2)) == 1
     assert list(DecisionEntry.objects.values_list("pk", flat=True)) == [kept.pk]
