@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -169,7 +170,7 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The notice has been saved."))
                 return redirect("incidents:notice", pk=pk)
-    elif "language" in request.GET:
+    elif request.GET.get("language") in dict(settings.LANGUAGES):
         existing = incident.notice_templates.filter(language=request.GET["language"]).first()
         if existing:
             form = NoticeTemplateForm(initial={
