@@ -58,8 +58,13 @@ class Incident(models.Model):
     # GDPR 33(1): the 72-hour clock starts here. Every change is audited (old and new).
     aware_at = models.DateTimeField(_("practice became aware"))
     reported_by = models.CharField(_("reported by"), max_length=10, choices=Reporter.choices)
-    # The processor (e.g. Microsoft) by name, as text until a processors register exists.
+    # The processor (e.g. Microsoft) by name, as text before the processors register existed.
     processor_name = models.CharField(_("processor"), max_length=100, blank=True)
+    # Art. 13: the processor that reported the incident, from the processors register.
+    processor = models.ForeignKey(
+        "practice.Processor", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="incidents", verbose_name=_("processor"),
+    )
     data_categories = models.JSONField(_("categories of data"), default=list, blank=True)
     # Approximate number of records concerned, for the authority's form (33(3)(a)).
     records_estimate = models.PositiveIntegerField(_("approximate number of records"),

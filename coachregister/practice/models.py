@@ -99,11 +99,23 @@ class PracticeSettings(models.Model):
 
 class RegulationVersion(models.Model):
     """A published version of the privacy regulation, as shown to clients with a quote and to
-    coachees at intake (Werkwijze). Kept as shown, so consent proves what was read."""
+    coachees at intake (Werkwijze). Kept as shown, so consent proves what was read: the text
+    in Dutch (binding) and English, generated from the settings at publication, and the
+    settings it was generated from."""
 
     version = models.CharField(_("version"), max_length=20, unique=True)
     text = models.TextField(_("text"))
+    text_en = models.TextField(_("text in English"), blank=True)
     published_at = models.DateTimeField(_("published"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # A material change is mailed to the coachees and shown in their portal.
+    material = models.BooleanField(_("material change"), default=False)
+    # The promises the text was generated from (practice.promises), for the diff and the
+    # record of processing activities.
+    promises = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -198,3 +210,108 @@ class DecisionEntry(models.Model):
     @property
     def pseudonym_list(self) -> list[str]:
         return [p for p in self.pseudonyms.split(",") if p]
+
+
+class PendingChange(models.Model):
+    """A setting change that would weaken a promise of the regulation (a longer retention,
+    fewer places where a second factor is asked, an extension of the answer term, a fee). It
+    takes effect only when the regulation that states it is published; until then the
+    dashboard shows it and the old promise holds. `target` names the settings it changes:
+    "practice" (PracticeSettings) or "retention" (retention.RetentionPolicy)."""
+
+    target = models.CharField(max_length=20)
+    values = models.JSONField(default=dict)
+    proposed_at = models.DateTimeField(default=timezone.now, editable=False)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    regulation = models.ForeignKey(
+        RegulationVersion, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="applied_changes",
+    )
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"pending change {self.pk} ({self.target})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.applied_at is None and self.withdrawn_at is None
+
+
+class ProcessorService(models.TextChoices):
+    MAIL_STORAGE = "mail_storage", _("email and file storage (for instance Microsoft 365)")
+    SMTP = "smtp", _("sending email (SMTP provider)")
+    HOSTING = "hosting", _("hosting of the register")
+    BACKUP = "backup", _("backup location")
+    OTHER = "other", _("other service")
+
+
+class TransferBasis(models.TextChoices):
+    NONE = "none", _("no transfer outside the EEA")
+    ADEQUACY = "adequacy", _("an adequacy decision (GDPR art. 45)")
+    DPF = "dpf", _("the EU-US Data Privacy Framework (adequacy decision of 10 July 2023)")
+    SCC = "scc", _("standard contractual clauses (GDPR art. 46(2)(c))")
+    BCR = "bcr", _("binding corporate rules (GDPR art. 47)")
+
+
+class Processor(models.Model):
+    """Art. 13: a processor the practice uses (Microsoft 365, the SMTP provider, the hosting
+    provider, the backup location), with its processing agreement as data, where it stores,
+    the transfer basis for a third country, and when the agreement is next reviewed. It holds
+    business data only, no coachee's. The record of processing activities (GDPR art. 30)
+    and the regulation list these; incidents link to the processor that reported them."""
+
+    name = models.CharField(_("name"), max_length=200)
+    service = models.CharField(_("service"), max_length=20, choices=ProcessorService.choices)
+    agreement_name = models.CharField(_("processing agreement"), max_length=200)
+    agreement_version = models.CharField(_("agreement version"), max_length=50, blank=True)
+    agreement_date = models.DateField(_("agreement date"), null=True, blank=True)
+    storage_location = models.CharField(_("where the data are stored"), max_length=200)
+    third_country = models.CharField(
+        _("country outside the EEA that data go to"), max_length=100, blank=True
+    )
+    transfer_basis = models.CharField(
+        _("transfer basis"), max_length=20, choices=TransferBasis.choices,
+        default=TransferBasis.NONE,
+    )
+    data_categories = models.TextField(_("categories of data"))
+    breach_contact = models.CharField(_("contact for breach notices"), max_length=200)
+    next_review = models.DateField(_("next review"))
+    active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("processor")
+        verbose_name_plural = _("processors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def review_due(self, today: object = None) -> bool:
+        """Amber on the pages when the review date has passed."""
+        return self.next_review < (today or timezone.localdate())
+
+
+class ProcessingRecordSnapshot(models.Model):
+    """GDPR art. 30(1): the record of processing activities is generated from the settings and
+    registers; each time its content changes a dated snapshot is kept, so the record as it
+    stood on any day can be shown."""
+
+    made_at = models.DateTimeField(default=timezone.now, editable=False)
+    digest = models.CharField(max_length=64)
+    content = models.JSONField()
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        verbose_name = _("record of processing activities")
+
+    def __str__(self) -> str:
+        return f"record {self.made_at:%Y-%m-%d %H:%M}"

@@ -447,6 +447,10 @@ TABLE: dict[str, Row] = {
                                     by("incident", "pk")),
     "incidents:containment": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
                                  lambda w, s: {"pk": s["incident"], "action": "block"}),
+    # --- issue 13: processors and the record of processing activities (art. 13, GDPR 30) ---
+    # --- issue 13: the regulation generated, previewed and published (Werkwijze, 2) ---
+    # --- issue 13: the compliance overview ---
+    # --- issue 13: the production road ---
     # retention (art. 10): only who may work on the trajectory confirms; no method: an error.
     "retention:paper_confirm": Row(post_only(STAFF_OK), page(MANAGERS, {COACH}),
                                    by("paper_task", "pk")),

@@ -23,6 +23,8 @@ class ClientOrganisation(models.Model):
         on_delete=models.PROTECT,
         verbose_name=_("privacy regulation sent with the quote"),
     )
+    # When the regulation (as PDF) was sent to the client with the quote.
+    regulation_sent_on = models.DateField(_("regulation sent on"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
