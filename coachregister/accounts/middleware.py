@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from coachregister.lib import net
 
 SESSION_LOGIN_AT = "coachregister_login_at"
+# Pages that need a published privacy regulation (AccessPolicyMiddleware._needs_regulation).
+NEEDS_REGULATION = frozenset({"trajectories:client_new", "trajectories:new"})
 
 
 def _trusted_proxies() -> list[net.IPNetwork]:
@@ -105,7 +107,27 @@ class AccessPolicyMiddleware:
             return None
         if not services.confidentiality_accepted(request.user):
             return redirect("accounts:confidentiality")
+        if self._needs_regulation(request):
+            from coachregister.accounts.views import regulation_missing
+
+            return regulation_missing(request)
         return None
+
+    @staticmethod
+    def _needs_regulation(request: HttpRequest) -> bool:
+        """Werkwijze: a client gets the published regulation with the quote, so recording a
+        client (and a trajectory for one) waits until there is one. Only for those who may
+        record clients; everyone else gets the view's own refusal."""
+        from coachregister.accounts.access import REGISTER_ROLES
+        from coachregister.accounts.views import regulation_published
+
+        match = request.resolver_match
+        return (
+            match is not None
+            and match.view_name in NEEDS_REGULATION
+            and request.user.role in REGISTER_ROLES
+            and not regulation_published()
+        )
 
     @staticmethod
     def _end(request: HttpRequest, reason: str, message: str) -> HttpResponse:

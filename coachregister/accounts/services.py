@@ -453,9 +453,12 @@ def totp_enrol_start(*, user: User) -> TOTPDevice:
         return TOTPDevice.objects.create(user=user, name=twofactor.TOTP_NAME, confirmed=False)
 
 
-def totp_enrol_confirm(*, request: HttpRequest, user: User, token: str) -> list[str] | None:
+def totp_enrol_confirm(
+    *, request: HttpRequest | None, user: User, token: str
+) -> list[str] | None:
     """Confirm the pending device with a code from the app. Returns fresh backup codes, or
-    None when the code is wrong."""
+    None when the code is wrong. `request=None` is `coachregister createowner` on the server
+    (art. 12.2: the first owner has a second factor before the first sign-in)."""
     device = twofactor.pending_totp(user)
     if device is None or not device.verify_token(token):
         return None
@@ -468,7 +471,8 @@ def totp_enrol_confirm(*, request: HttpRequest, user: User, token: str) -> list[
             action="accounts.two_factor.enrolled", request=request, object_type=USER,
             object_id=str(user.pk),
         )
-        otp_login(request, device)
+        if request is not None:
+            otp_login(request, device)
     return codes
 
 

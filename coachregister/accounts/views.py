@@ -12,7 +12,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -44,6 +44,8 @@ PENDING_USER = "coachregister_pending_user"
 PENDING_AT = "coachregister_pending_at"
 PENDING_NEXT = "coachregister_pending_next"
 PENDING_SECONDS = 300
+# Where the first sign-in continues after the confidentiality statement (see `_signed_in`).
+LANDING = "coachregister_landing"
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -56,6 +58,45 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 def _known_user(username: str) -> User | None:
     return User.objects.filter(username__iexact=username).first()
+
+
+def _regulation_url() -> str | None:
+    try:
+        return reverse("practice:regulation")
+    except NoReverseMatch:  # an installation without the regulation pages
+        return None
+
+
+def regulation_published() -> bool:
+    from coachregister.practice.models import RegulationVersion
+
+    return RegulationVersion.objects.exists()
+
+
+def _signed_in(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    """Where a completed sign-in goes. An owner of a practice that has not published its
+    privacy regulation yet (Werkwijze: the regulation goes with every quote and intake) is
+    sent to the publish screen instead of the dashboard; when the confidentiality statement
+    still waits (art. 4.1f), the gate comes first and sends the owner on from there."""
+    if (
+        next_url == reverse(settings.LOGIN_REDIRECT_URL)
+        and user.role == Role.OWNER
+        and not regulation_published()
+        and (regulation := _regulation_url()) is not None
+    ):
+        next_url = regulation
+        if not services.confidentiality_accepted(user):
+            request.session[LANDING] = regulation
+    return redirect(next_url)
+
+
+def regulation_missing(request: HttpRequest) -> HttpResponse:
+    """Shown instead of a page that needs a published regulation (a client gets it with the
+    quote, Werkwijze) while the practice has none: who can publish it, and the way there."""
+    return render(
+        request, "accounts/regulation_missing.html",
+        {"regulation_url": _regulation_url() if request.user.role == Role.OWNER else None},
+    )
 
 
 @public
@@ -100,7 +141,7 @@ def login(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:login_verify")
         else:
             services.login_complete(request=request, user=user, device=None)
-            return redirect(_safe_next(request, request.GET.get("next")))
+            return _signed_in(request, user, _safe_next(request, request.GET.get("next")))
     return render(request, "accounts/login.html", {"form": form})
 
 
@@ -138,7 +179,7 @@ def _login_while_locked(request: HttpRequest) -> HttpResponse:
         part = services.ProofPart.PASSWORD  # authenticate() has counted this failure
     elif not policy.second_factor_required(request):
         services.login_complete(request=request, user=user, device=None, account_locked=True)
-        return redirect(next_url)
+        return _signed_in(request, user, next_url)
     else:
         # Only with the right password is the code looked at, so a stranger can neither
         # spend a backup code nor slow down the user's device by guessing.
@@ -147,7 +188,7 @@ def _login_while_locked(request: HttpRequest) -> HttpResponse:
             services.login_complete(
                 request=request, user=user, device=device, account_locked=True
             )
-            return redirect(next_url)
+            return _signed_in(request, user, next_url)
         part = (
             services.ProofPart.SECOND_FACTOR if twofactor.has_second_factor(user)
             else services.ProofPart.SECOND_FACTOR_MISSING
@@ -183,7 +224,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         else:
             next_url = request.session.get(PENDING_NEXT) or reverse(settings.LOGIN_REDIRECT_URL)
             services.login_complete(request=request, user=user, device=device)
-            return redirect(next_url)
+            return _signed_in(request, user, next_url)
     return render(request, "accounts/login_verify.html", {"form": form})
 
 
@@ -225,6 +266,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["complaints"] = open_complaints()
     if user.role == Role.OWNER:
         context["keys"] = _key_state()
+        from coachregister.practice.promises import regulation_unpublished
+
+        context["regulation_unpublished"] = regulation_unpublished()  # art. 2
     if user.runs_register:
         from coachregister.retention.services import past_purge_day
 
@@ -263,7 +307,7 @@ def confidentiality(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Thank you. You have accepted the statement."))
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(request.session.pop(LANDING, None) or settings.LOGIN_REDIRECT_URL)
     return render(
         request,
         "accounts/confidentiality.html",

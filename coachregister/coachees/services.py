@@ -33,10 +33,16 @@ class InvitationUnusable(Exception):
 
 
 def consent_texts() -> dict[str, str]:
-    """The exact sentences the intake shows, in Dutch (stored with each consent as proof)."""
+    """The exact sentences the intake shows, in Dutch (stored with each consent as proof).
+    The purpose named is the built-in purpose's own label (art. 2.1), not a copy of it."""
+    from coachregister.practice.models import ProcessingPurpose
+
+    context = {"purpose": ProcessingPurpose.coaching()}
     with override("nl"):
         return {
-            Purpose.REGULATION: render_to_string("coachees/consent_regulation.txt").strip(),
+            Purpose.REGULATION: render_to_string(
+                "coachees/consent_regulation.txt", context
+            ).strip(),
             Purpose.SESSION_KEYWORDS: render_to_string("coachees/consent_keywords.txt").strip(),
         }
 

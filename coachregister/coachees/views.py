@@ -21,7 +21,8 @@ from coachregister.audit.services import event_record
 from coachregister.coachees import access, services, vault
 from coachregister.coachees.forms import CodeForm, IntakeForm, OpenContactForm
 from coachregister.coachees.models import Coachee
-from coachregister.practice.models import RegulationVersion
+from coachregister.practice import promises
+from coachregister.practice.models import ProcessingPurpose, RegulationVersion
 from coachregister.trajectories.models import Invitation
 from coachregister.trajectories.services import invitation_lookup
 
@@ -153,6 +154,10 @@ def intake_form(request: HttpRequest) -> HttpResponse:
             "form": form,
             "regulation": regulation,
             "texts": services.consent_texts(),
+            # Werkwijze, art. 2.1, 10.1: the page states the promises and purposes the
+            # settings enforce, read from the one source (practice.promises).
+            "promises": promises.current(),
+            "purposes": ProcessingPurpose.objects.filter(active=True),
         },
     )
 

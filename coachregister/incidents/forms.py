@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coachregister.incidents.models import DataCategory, Reporter, Risk
 from coachregister.lib.formfields import MomentField
+from coachregister.practice.models import Processor
 
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -22,6 +26,13 @@ class IncidentForm(forms.Form):
     )
     reported_by = forms.ChoiceField(label=_("Reported by"), choices=Reporter.choices,
                                     widget=forms.RadioSelect)
+    # Art. 13: the processor from the processors register; the name field stays for a
+    # processor not (yet) in the register and for incidents registered before it existed.
+    processor = forms.ModelChoiceField(
+        label=_("Processor from the register"), queryset=Processor.objects.none(),
+        required=False,
+        help_text=_("The processor that reported the incident, if it is in the register."),
+    )
     processor_name = forms.CharField(label=_("Which processor"), max_length=100,
                                      required=False,
                                      help_text=_("For example Microsoft."))
@@ -36,6 +47,16 @@ class IncidentForm(forms.Form):
                                    required=False, widget=forms.Textarea(attrs={"rows": 3}))
     containment = forms.CharField(label=_("Containment taken"), max_length=8000,
                                   required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The active processors to choose from. When changing an incident linked to a
+        processor, that one stays on the list, also once it has been retired, so saving keeps
+        the link."""
+        super().__init__(*args, **kwargs)
+        linked = self.initial.get("processor")
+        self.fields["processor"].queryset = Processor.objects.filter(  # type: ignore[attr-defined]
+            Q(active=True) | Q(pk=linked or 0)
+        )
 
 
 class AssessForm(forms.Form):

@@ -35,6 +35,7 @@ from coachregister.lib import crypto
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
+    from coachregister.practice.models import Processor
 
 KEY_PURPOSE = "incidents"
 OBJECT = "incident"
@@ -103,13 +104,25 @@ def _check_moments(started_at: datetime | None, aware_at: datetime, now: datetim
         raise ValidationError(_("An incident cannot start after the practice became aware of it."))
 
 
-def _check_reporter(reported_by: str, processor_name: str) -> str:
+def _check_reporter(
+    reported_by: str, processor_name: str, processor: Processor | None = None,
+    current: Processor | None = None,
+) -> tuple[str, Processor | None]:
+    """Who reported it. Art. 13: a processor from the register is linked and its name kept
+    with the incident as well (the authority's form names it); a processor not in the
+    register is named in words. A retired processor is linked only where it already was."""
     if reported_by not in Reporter.values:
         raise ValidationError(_("Choose who reported the incident."))
+    if reported_by != Reporter.PROCESSOR:
+        return "", None
+    if processor is not None:
+        if not processor.active and (current is None or processor.pk != current.pk):
+            raise ValidationError(_("This processor has been retired."))
+        return processor.name[:100], processor
     processor_name = " ".join((processor_name or "").split())
-    if reported_by == Reporter.PROCESSOR and not processor_name:
+    if not processor_name:
         raise ValidationError(_("Name the processor that reported the incident."))
-    return processor_name if reported_by == Reporter.PROCESSOR else ""
+    return processor_name, None
 
 
 def _check_categories(categories: list[str]) -> list[str]:
@@ -126,6 +139,7 @@ def incident_register(
     reported_by: str, started_at: datetime | None = None, processor_name: str = "",
     data_categories: list[str] | None = None, containment: str = "",
     records_estimate: int | None = None, consequences: str = "",
+    processor: Processor | None = None,
 ) -> Incident:
     """Register an incident, also one that needs no notification (GDPR 33(5)). The
     registration time is the system's; the 72-hour clock runs from `aware_at`."""
@@ -133,7 +147,7 @@ def incident_register(
     now = timezone.now()
     _check_moments(started_at, aware_at, now)
     _check_estimate(records_estimate)
-    processor_name = _check_reporter(reported_by, processor_name)
+    processor_name, processor = _check_reporter(reported_by, processor_name, processor)
     categories = _check_categories(data_categories or [])
     texts = {"summary": _clean_text(summary, required=True),
              "containment": _clean_text(containment),
@@ -145,12 +159,15 @@ def incident_register(
         incident = Incident.objects.create(
             registered_at=now, registered_by=actor, key_id=key_id, started_at=started_at,
             aware_at=aware_at, reported_by=reported_by, processor_name=processor_name,
-            data_categories=categories, records_estimate=records_estimate, **sealed,
+            processor=processor, data_categories=categories,
+            records_estimate=records_estimate, **sealed,
         )
+        detail = {"aware_at": iso(aware_at), "reported_by": reported_by}
+        if processor is not None:  # the register's id, never a name
+            detail["processor"] = str(processor.pk)
         event_record(
             action="incidents.incident.registered", request=request, actor=actor,
-            object_type=OBJECT, object_id=str(incident.pk),
-            detail={"aware_at": iso(aware_at), "reported_by": reported_by},
+            object_type=OBJECT, object_id=str(incident.pk), detail=detail,
         )
     return incident
 
@@ -167,6 +184,7 @@ def incident_update(
     aware_at: datetime, reported_by: str, started_at: datetime | None = None,
     processor_name: str = "", data_categories: list[str] | None = None,
     containment: str = "", records_estimate: int | None = None, consequences: str = "",
+    processor: Processor | None = None,
 ) -> Incident:
     """Change the description of an open incident. A new awareness moment gets its own
     event with the old and the new moment (ISO times), and the warnings of the clock follow
@@ -175,13 +193,14 @@ def incident_update(
     now = timezone.now()
     _check_moments(started_at, aware_at, now)
     _check_estimate(records_estimate)
-    processor_name = _check_reporter(reported_by, processor_name)
     categories = _check_categories(data_categories or [])
     texts = {"summary": _clean_text(summary, required=True),
              "containment": _clean_text(containment),
              "consequences": _clean_text(consequences)}
     with transaction.atomic():
         incident = _open_for_change(incident)
+        processor_name, processor = _check_reporter(
+            reported_by, processor_name, processor, incident.processor)
         old_aware = incident.aware_at
         changed = [field for field, value in texts.items() if text(incident, field) != value]
         for field in changed:  # the register key is one per purpose: `key_id` stays valid
@@ -189,7 +208,8 @@ def incident_update(
             setattr(incident, f"{field}_enc", blob)
         plain = {"started_at": started_at, "reported_by": reported_by,
                  "processor_name": processor_name, "data_categories": categories,
-                 "records_estimate": records_estimate}
+                 "records_estimate": records_estimate,
+                 "processor_id": processor.pk if processor is not None else None}
         for field, value in plain.items():
             if getattr(incident, field) != value:
                 setattr(incident, field, value)

@@ -60,7 +60,8 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial.update(
         started_at=incident.started_at and timezone.localtime(incident.started_at),
         aware_at=timezone.localtime(incident.aware_at), reported_by=incident.reported_by,
-        processor_name=incident.processor_name, data_categories=incident.data_categories,
+        processor=incident.processor_id, processor_name=incident.processor_name,
+        data_categories=incident.data_categories,
         records_estimate=incident.records_estimate,
     )
     form = IncidentForm(request.POST or None, initial=initial)

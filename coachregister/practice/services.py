@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,34 +14,131 @@ from django.utils.translation import gettext as _
 
 from coachregister.audit.services import event_record
 from coachregister.keys import keyring
-from coachregister.lib import crypto
+from coachregister.lib import crypto, net
 from coachregister.practice.models import (
     DecisionEntry,
+    PendingChange,
     PracticeSettings,
     ProcessingPurpose,
     PurposeBasis,
     RegulationVersion,
+    validate_networks,
 )
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
 
 
+def _published() -> bool:
+    """A promise exists once a regulation is published (Werkwijze): before that, settings
+    act at once and the first publication states them."""
+    return RegulationVersion.objects.exists()
+
+
+def pending_open(target: str) -> PendingChange | None:
+    """The one open pending change of a target ("practice" or "retention"), if any."""
+    return PendingChange.objects.filter(
+        target=target, applied_at=None, withdrawn_at=None
+    ).order_by("id").first()
+
+
+def pending_merge(
+    *, actor: User | None, request: HttpRequest | None, target: str,
+    waiting: dict[str, Any], acting: set[str],
+) -> PendingChange | None:
+    """Merge weakening values into the one open pending change of `target` (art. 2): the
+    newest proposal per field wins. Fields in `acting` were just changed to a value that acts
+    at once: a pending value for them is superseded and dropped. Call inside a transaction."""
+    change = (PendingChange.objects.select_for_update()
+              .filter(target=target, applied_at=None, withdrawn_at=None).order_by("id").first())
+    if change is None and not waiting:
+        return None
+    values = dict(change.values) if change is not None else {}
+    dropped = sorted(field for field in acting if field in values and field not in waiting)
+    for field in dropped:
+        del values[field]
+    values.update({field: (str(value) if isinstance(value, Decimal) else value)
+                   for field, value in waiting.items()})
+    if change is None:
+        change = PendingChange.objects.create(target=target, values=values, proposed_by=actor)
+    elif values != change.values:
+        change.values = values
+        change.proposed_by = actor
+        change.proposed_at = timezone.now()
+        if not values:  # everything in it was superseded by a change that acts at once
+            change.withdrawn_at = timezone.now()
+        change.save()
+    else:
+        return change
+    event_record(
+        action="practice.pending_change.withdrawn" if not values
+        else "practice.pending_change.proposed",
+        request=request, actor=actor, object_type="pending_change", object_id=str(change.pk),
+        detail={"target": target, "fields": ",".join(sorted(values)),
+                "superseded": ",".join(dropped)},
+    )
+    return change if change.is_open else None
+
+
+def pending_withdraw(
+    *, actor: User, request: HttpRequest | None, change: PendingChange
+) -> PendingChange:
+    """Withdraw a pending change before publication (art. 2): the promise in force stays."""
+    if actor.role != "owner":
+        raise PermissionDenied(_("Only an owner withdraws a pending change."))
+    with transaction.atomic():
+        change = PendingChange.objects.select_for_update().get(pk=change.pk)
+        if not change.is_open:
+            raise ValidationError(_("This change is no longer waiting."))
+        change.withdrawn_at = timezone.now()
+        change.save(update_fields=["withdrawn_at"])
+        event_record(
+            action="practice.pending_change.withdrawn", request=request, actor=actor,
+            object_type="pending_change", object_id=str(change.pk),
+            detail={"target": change.target, "fields": ",".join(sorted(change.values))},
+        )
+    return change
+
+
 def practice_update(
     *, actor: User | None, request: HttpRequest | None, **values: Any
 ) -> PracticeSettings:
     """Change settings. Only owners set policy (art. 1.4, 10.1); `actor=None` is the setup
-    command run by the operator on the server."""
+    command run by the operator on the server.
+
+    Art. 2, 12.2: once a regulation is published, a change that weakens one of its promises
+    (promises.weakening) does not act: it waits as a PendingChange until the regulation that
+    states it is published. Added office networks wait while removed ones go at once."""
+    from coachregister.practice import promises
+
     if actor is not None and actor.role != "owner":
         raise PermissionDenied(_("Only an owner changes the practice settings."))
     with transaction.atomic():
         practice = PracticeSettings.load()
         practice = PracticeSettings.objects.select_for_update().get(pk=practice.pk)
+        published = _published()
         changed = []
+        waiting: dict[str, Any] = {}
         for field, value in values.items():
-            if getattr(practice, field) != value:
-                setattr(practice, field, value)
-                changed.append(field)
+            old = getattr(practice, field)
+            if old == value:
+                continue
+            if published and promises.weakening("practice", field, old, value):
+                if field == "office_networks":
+                    # The removals act now; the additions wait.
+                    validate_networks(value)
+                    before = {str(n) for n in practice.office_network_list()}
+                    kept = [line.strip() for line in value.splitlines() if line.strip()
+                            and str(net.parse_networks([line])[0]) in before]
+                    waiting[field] = value
+                    value = "\n".join(kept)
+                    if value == old:
+                        continue
+                else:
+                    waiting[field] = value
+                    continue
+            setattr(practice, field, value)
+            changed.append(field)
         if changed:
             practice.full_clean()
             practice.save()
@@ -52,35 +150,273 @@ def practice_update(
                 object_id=str(practice.pk),
                 detail={"fields": ",".join(sorted(changed))},
             )
+        if published:
+            pending_merge(actor=actor, request=request, target="practice", waiting=waiting,
+                          acting=set(changed) - set(waiting))
     return practice
 
 
-def regulation_text(practice: PracticeSettings) -> str:
-    """The regulation as generated from the settings (Dutch, the binding language)."""
+def regulation_text(
+    source: PracticeSettings | dict[str, Any] | None = None, *, language: str = "nl",
+    promises: dict[str, Any] | None = None, version: str = "",
+) -> str:
+    """The full regulation generated from the promises (art. 2; Dutch is binding, English a
+    translation). `source` may be the promises, settings (possibly unsaved, for a preview)
+    or nothing (the settings in force)."""
     from django.template.loader import render_to_string
     from django.utils.translation import override
 
-    with override("nl"):
-        return render_to_string("practice/regulation.txt", {"practice": practice}).strip()
+    from coachregister.practice import promises as promise_module
+
+    if promises is None:
+        if isinstance(source, dict):
+            promises = source
+        elif source is not None:
+            promises = promise_module.from_settings(source)
+        else:
+            promises = promise_module.current()
+    language = "en" if language == "en" else "nl"
+    with override(language):
+        text = render_to_string(
+            f"practice/regulation/{language}.txt",
+            _regulation_context(promises, language, version),
+        )
+    # The templates are written for legibility; the text keeps single blank lines.
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+_WORDS = {
+    "nl": ["nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen",
+           "tien", "elf", "twaalf"],
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+           "ten", "eleven", "twelve"],
+}
+
+
+def _regulation_context(promises: dict[str, Any], language: str, version: str) -> dict:
+    """The promises with their labels and small numbers in words, for the templates."""
+    from coachregister.practice.models import ProcessorService, PurposeBasis, TransferBasis
+
+    words = _WORDS[language]
+
+    def word(n: Any) -> str:
+        n = int(n)
+        return words[n] if 0 <= n < len(words) else str(n)
+
+    services = dict(ProcessorService.choices)
+    transfers = dict(TransferBasis.choices)
+    bases = dict(PurposeBasis.choices)
+    processors = [
+        {**p, "service_label": str(services.get(p["service"], p["service"])),
+         "transfer_label": str(transfers.get(p["transfer_basis"], p["transfer_basis"]))}
+        for p in promises.get("processors", [])
+    ]
+    purposes = [
+        {**p, "label": (str(ProcessingPurpose(code=p["code"]).label)
+                        if p["code"] else p["name"]),
+         "basis_label": str(bases.get(p["basis"], p["basis"]))}
+        for p in promises.get("purposes", [])
+    ]
+    fee = Decimal(str(promises.get("further_copy_fee") or 0))
+    return {
+        "p": promises,
+        "version": version,
+        "address_line": ", ".join(
+            line.strip() for line in str(promises.get("address") or "").splitlines()
+            if line.strip()),
+        "processors": processors,
+        "mail_processors": [p for p in processors if p["service"] == "mail_storage"],
+        "purposes": purposes,
+        "fee": fee,
+        "fee_text": f"{fee:.2f}".replace(".", "," if language == "nl" else "."),
+        "answer_weeks": word(promises["answer_weeks"]),
+        "extension_months": word(promises["extension_months"]),
+        "retention_years": word(promises["retention_years"]),
+        "purge_window_years": word(promises["purge_window_years"]),
+        "client_contact_years": word(promises["client_contact_years"]),
+        "staff_years": word(promises["staff_years"]),
+        "audit_years": word(promises["audit_years"]),
+        "complaints": promises.get("complaints", {}),
+    }
+
+
+def next_label() -> str:
+    """"YYYY.N": the year of publication and the next number within it."""
+    year = timezone.localdate().year
+    n = RegulationVersion.objects.filter(version__startswith=f"{year}.").count() + 1
+    while RegulationVersion.objects.filter(version=f"{year}.{n}").exists():
+        n += 1
+    return f"{year}.{n}"
+
+
+def _apply_pending(
+    *, actor: User | None, request: HttpRequest | None, regulation: RegulationVersion,
+) -> list[PendingChange]:
+    """Art. 2: the waiting changes act now that the regulation stating them is published.
+    Practice settings are saved; a retention change becomes a new policy version, as
+    retention.services.policy_set makes one."""
+    from coachregister.retention.models import RetentionPolicy
+
+    applied = []
+    now = timezone.now()
+    for change in (PendingChange.objects.select_for_update()
+                   .filter(applied_at=None, withdrawn_at=None).order_by("id")):
+        if change.target == "practice":
+            practice = PracticeSettings.objects.select_for_update().get(
+                pk=PracticeSettings.load().pk)
+            for field, value in change.values.items():
+                setattr(practice, field, value)
+            practice.full_clean()
+            practice.save()
+            event_record(
+                action="practice.settings.changed", request=request, actor=actor,
+                object_type="practice", object_id=str(practice.pk),
+                detail={"fields": ",".join(sorted(change.values)), "published": True},
+            )
+        elif change.target == "retention":
+            last = RetentionPolicy.objects.select_for_update().order_by("-version").first()
+            base = last or RetentionPolicy(version=0)
+            fields = {name: getattr(base, name) for name in (
+                "years", "statute", "client_contact_years", "staff_years", "audit_years",
+                "idle_months")}
+            fields.update(change.values)
+            fields["audit_years"] = max(int(fields["audit_years"]), int(fields["years"]))
+            policy = RetentionPolicy.objects.create(
+                version=(last.version if last else 0) + 1, created_by=actor, **fields)
+            event_record(
+                action="retention.policy.changed", request=request, actor=actor,
+                object_type="retention_policy", object_id=str(policy.version),
+                detail={"years": policy.years, "audit_years": policy.audit_years,
+                        "client_contact_years": policy.client_contact_years,
+                        "staff_years": policy.staff_years,
+                        "with_statute": bool(policy.statute), "published": True},
+            )
+        change.applied_at = now
+        change.regulation = regulation
+        change.save(update_fields=["applied_at", "regulation"])
+        applied.append(change)
+    return applied
 
 
 def regulation_publish(
-    *, actor: User | None, request: HttpRequest | None, version: str
+    *, actor: User | None, request: HttpRequest | None, version: str | None = None,
+    material: bool | None = None,
 ) -> RegulationVersion:
-    """Publish the regulation as generated now, under a new version label."""
+    """Publish the regulation (art. 2, Werkwijze): the waiting changes act, the text is
+    generated in Dutch (binding) and English from the resulting settings and kept with its
+    promises. A change is material when a material promise differs from the previous
+    version's (or when the owner says so); then each coachee still in the register is told
+    by mail (GDPR 13(3), 14(4) by analogy: a changed processing is made known), and the
+    portal shows the date of the change."""
+    from coachregister.practice import promises as promise_module
+
     if actor is not None and actor.role != "owner":
         raise PermissionDenied(_("Only an owner publishes the privacy regulation."))
+    version = (version or "").strip()
+    if len(version) > 20:
+        raise ValidationError(_("A version label has at most 20 characters."))
     with transaction.atomic():
+        previous = RegulationVersion.objects.select_for_update().order_by(
+            "-published_at", "-id").first()
+        version = version or next_label()
         if RegulationVersion.objects.filter(version=version).exists():
             raise ValidationError(_("This version already exists."))
         regulation = RegulationVersion.objects.create(
-            version=version, text=regulation_text(PracticeSettings.load())
-        )
+            version=version, text="", published_by=actor)
+        applied = _apply_pending(actor=actor, request=request, regulation=regulation)
+        promises = promise_module.current()
+        changed = (promise_module.material_difference(previous.promises, promises)
+                   if previous is not None else [])
+        regulation.text = regulation_text(promises, language="nl", version=version)
+        regulation.text_en = regulation_text(promises, language="en", version=version)
+        regulation.promises = promise_module.as_json(promises)
+        regulation.material = previous is not None and (bool(material) or bool(changed))
+        regulation.save(update_fields=["text", "text_en", "promises", "material"])
         event_record(
             action="practice.regulation.published", request=request, actor=actor,
             object_type="regulation", object_id=version,
+            detail={"material": regulation.material, "changed": ",".join(changed),
+                    "applied": ",".join(str(c.pk) for c in applied)},
         )
+        if regulation.material:
+            told = _tell_coachees(regulation, changed)
+            event_record(
+                action="practice.regulation.coachees_told", request=request, actor=actor,
+                object_type="regulation", object_id=version, detail={"count": told},
+            )
     return regulation
+
+
+REGULATION_MAIL_KIND = "regulation_changed"
+
+# Plain words for what changed, in the mail (no list of setting names).
+_TOPICS = {
+    "answer_weeks": "answer", "extension_allowed": "answer", "extension_months": "answer",
+    "further_copy_fee": "fee", "unknown_requester_days": "retention",
+    "retention_years": "retention", "retention_statute": "retention",
+    "purge_window_years": "retention", "client_contact_years": "retention",
+    "staff_years": "retention", "audit_years": "retention", "backup_age_days": "retention",
+    "epoch_days": "retention", "erasure_bound_days": "retention",
+    "office_networks": "security", "two_factor_everywhere": "security",
+    "coach_mail_includes_contact_details": "access", "processors": "processors",
+    "purposes": "purposes", "complaints": "complaints",
+}
+
+
+def _topic_labels() -> dict[str, str]:
+    return {
+        "answer": _("how quickly we answer your requests"),
+        "fee": _("the cost of a further copy of your data"),
+        "retention": _("how long we keep data"),
+        "security": _("how our staff sign in to the register"),
+        "access": _("who receives your contact details"),
+        "processors": _("the service providers that process data for us"),
+        "purposes": _("the purposes for which we process data"),
+        "complaints": _("the complaints procedure"),
+    }
+
+
+def _tell_coachees(regulation: RegulationVersion, changed: list[str]) -> int:
+    """One mail per coachee still in the register (an erased coachee has no row and is not
+    mailed), in the coachee's language, pointing to the portal and the public text. The
+    mail names the pseudonym so an erasure finds it; the audit event counts only."""
+    from django.conf import settings as django_settings
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.translation import override
+
+    from coachregister.coachees import vault
+    from coachregister.coachees.models import Coachee
+    from coachregister.outbox.services import message_enqueue
+    from coachregister.retention.models import Tombstone
+
+    practice = PracticeSettings.load()
+    base = django_settings.COACHREGISTER_BASE_URL.rstrip("/")
+    erased = Tombstone.objects.values_list("pseudonym", flat=True)
+    count = 0
+    for coachee in Coachee.objects.exclude(pseudonym__in=erased).order_by("pk"):
+        contact = vault.open_contact(coachee)
+        language = "en" if coachee.language == "en" else "nl"
+        with override(language):
+            labels = _topic_labels()
+            topics = sorted({labels[_TOPICS[key]] for key in changed if key in _TOPICS})
+            body = render_to_string("practice/regulation/mail_changed.txt", {
+                "contact": contact, "practice": practice, "regulation": regulation,
+                "topics": topics,
+                "portal_link": base + reverse("rights:portal_start"),
+                "public_link": base + reverse("practice:regulation_public")
+                + f"?lang={language}",
+            })
+            subject = _("Our privacy regulation has changed")
+        message_enqueue(kind=REGULATION_MAIL_KIND, to=contact.email, subject=subject,
+                        body=body, coachee_pseudonym=coachee.pseudonym)
+        count += 1
+    return count
 
 
 def purpose_add(

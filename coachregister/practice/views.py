@@ -45,6 +45,10 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("The settings have been saved."))
+            if services.pending_open("practice") is not None:  # art. 2: weaker ones wait
+                messages.warning(request, _(
+                    "A change that weakens a promise of the privacy regulation takes effect "
+                    "only when you publish the regulation that states it."))
             return redirect("practice:settings")
     return render(
         request,

@@ -109,7 +109,11 @@ def policy_set(
     idle_months: int = 12,
 ) -> RetentionPolicy:
     """A new version of the policy; the owner only. Longer than a default needs the statute
-    that requires it; the audit trail is never kept shorter than the coachees' data."""
+    that requires it; the audit trail is never kept shorter than the coachees' data.
+
+    Art. 2, 10.1: once a regulation is published, a longer period (coachees, business
+    contacts, staff accounts, audit trail) waits as a PendingChange until the regulation
+    stating it is published; the rest acts at once. Returns the policy in force."""
     from coachregister.accounts.models import Role
 
     if actor.role != Role.OWNER:
@@ -138,20 +142,43 @@ def policy_set(
         )
     if errors:
         raise ValidationError(errors)
+    from coachregister.practice import promises
+    from coachregister.practice.models import RegulationVersion
+    from coachregister.practice.services import pending_merge
+
+    wanted = {"years": years, "statute": statute,
+              "client_contact_years": client_contact_years, "staff_years": staff_years,
+              "audit_years": audit_years, "idle_months": idle_months}
     with transaction.atomic():
         last = RetentionPolicy.objects.select_for_update().order_by("-version").first()
-        policy = RetentionPolicy.objects.create(
-            version=(last.version if last else 0) + 1, years=years, statute=statute,
-            client_contact_years=client_contact_years, staff_years=staff_years,
-            audit_years=audit_years, idle_months=idle_months, created_by=actor,
-        )
-        event_record(
-            action="retention.policy.changed", request=request, actor=actor,
-            object_type="retention_policy", object_id=str(policy.version),
-            detail={"years": years, "audit_years": audit_years,
-                    "client_contact_years": client_contact_years, "staff_years": staff_years,
-                    "with_statute": bool(statute)},
-        )
+        current = last or RetentionPolicy(version=0)
+        # Art. 2, 10.1: once a regulation is published, a longer period is a weaker promise;
+        # it waits for the regulation that states it. A shorter one acts at once.
+        waiting: dict[str, object] = {}
+        if RegulationVersion.objects.exists():
+            waiting = {name: value for name, value in wanted.items()
+                       if promises.weakening("retention", name, getattr(current, name), value)}
+            if waiting.keys() & {"years", "client_contact_years", "staff_years"}:
+                waiting["statute"] = statute  # the statute goes with the longer period
+        acting = {name: (getattr(current, name) if name in waiting else value)
+                  for name, value in wanted.items()}
+        changed = {name for name in wanted if acting[name] != getattr(current, name)}
+        policy = current
+        if changed or not waiting:
+            policy = RetentionPolicy.objects.create(
+                version=(last.version if last else 0) + 1, created_by=actor, **acting,
+            )
+            event_record(
+                action="retention.policy.changed", request=request, actor=actor,
+                object_type="retention_policy", object_id=str(policy.version),
+                detail={"years": policy.years, "audit_years": policy.audit_years,
+                        "client_contact_years": policy.client_contact_years,
+                        "staff_years": policy.staff_years,
+                        "with_statute": bool(policy.statute)},
+            )
+        if RegulationVersion.objects.exists():
+            pending_merge(actor=actor, request=request, target="retention", waiting=waiting,
+                          acting=changed - set(waiting))
     return policy
 
 

@@ -103,8 +103,15 @@ def policy(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _field_errors(form, exc)
         else:
-            messages.success(request, _("The retention policy has been saved as version "
-                                        "%(version)d.") % {"version": new.version})
+            if new.version != current.version:
+                messages.success(request, _("The retention policy has been saved as version "
+                                            "%(version)d.") % {"version": new.version})
+            from coachregister.practice.services import pending_open
+
+            if pending_open("retention") is not None:  # art. 2: a longer period waits
+                messages.warning(request, _(
+                    "A longer period is a weaker promise: it takes effect only when you "
+                    "publish the privacy regulation that states it."))
             if new.years < current.years:
                 count = len(services.due_for_purge(policy=new))
                 messages.warning(request, ngettext(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts import throttle
 from coachregister.accounts.access import REGISTER_ROLES, public, roles_required
 from coachregister.lib.feedback import carry_out
+from coachregister.practice import promises
 from coachregister.rights import inquiries, portal
 from coachregister.rights.models import DataRequest
 
@@ -53,14 +54,15 @@ def portal_inquiry(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         from coachregister.rights.portal_views import EmailForm
 
-        return render(request, "rights/portal_start.html", {"form": EmailForm(), "inquiry": form})
+        return render(request, "rights/portal_start.html",
+                      {"form": EmailForm(), "inquiry": form, "promises": promises.current()})
     data = form.cleaned_data
     if not throttle.hit_key(portal.address_key(data["email"]), "portal.inquiry.address",
                             limit=ADDRESS_LIMIT, window=ADDRESS_WINDOW):
         return render(request, "coachees/intake_throttled.html", status=429)
     inquiries.inquiry_receive(request=request, name=data["name"], email=data["email"],
                               question=data["question"])
-    return render(request, "rights/inquiry_sent.html")
+    return render(request, "rights/inquiry_sent.html", {"promises": promises.current()})
 
 
 @roles_required(*REGISTER_ROLES)

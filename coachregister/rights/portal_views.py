@@ -22,6 +22,7 @@ from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee, RestrictionGround
 from coachregister.disclosures.models import Consent, Proposal, ProposalStatus, Purpose
 from coachregister.disclosures.services import consent_withdraw
+from coachregister.practice import promises
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import portal, services
 from coachregister.rights.forms import NEW_KINDS, add_keyword_fields
@@ -103,7 +104,8 @@ def portal_start(request: HttpRequest) -> HttpResponse:
     from coachregister.rights.inquiry_views import inquiry_form
 
     return render(
-        request, "rights/portal_start.html", {"form": form, "inquiry": inquiry_form()}
+        request, "rights/portal_start.html",
+        {"form": form, "inquiry": inquiry_form(), "promises": promises.current()},
     )
 
 
@@ -162,6 +164,8 @@ def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
             "requests": DataRequest.objects.filter(coachee=coachee).prefetch_related("letters"),
             "consents": Consent.objects.filter(coachee=coachee).select_related("recipient"),
             "practice": PracticeSettings.load(),
+            # Art. 7: the answer term, its extension and the further-copy fee, as enforced.
+            "promises": promises.current(),
             # Art. 9.2: prepared disclosures waiting for the coachee's answer.
             "proposals": Proposal.objects.filter(
                 coachee=coachee, status=ProposalStatus.ASKED

@@ -26,6 +26,7 @@ from coachregister.disclosures import sealed
 from coachregister.keys import keyring
 from coachregister.lib import crypto, deadlines
 from coachregister.outbox.services import message_enqueue
+from coachregister.practice import promises
 from coachregister.retention import journal
 from coachregister.retention.services import erasure_held
 from coachregister.rights.models import SEALED, Channel, DataRequest, Kind
@@ -530,6 +531,8 @@ def _write_letter(
             "today": timezone.localdate(),
             "answer": answer,
             "keywords_session": keywords_session,  # art. 8.1: which session changed
+            # Art. 7.3, 10.1: the retention and fee the letter states are the settings'.
+            "promises": promises.current(),
         },
         coachee.language,
     )

@@ -13,6 +13,7 @@ from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
 from coachregister.lib.feedback import carry_out
+from coachregister.practice import promises
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import inquiries, services
 from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm, add_keyword_fields
@@ -21,7 +22,10 @@ from coachregister.rights.models import DataRequest, Kind, Letter
 
 @roles_required(*REGISTER_ROLES)
 def request_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "rights/request_list.html", {"requests": services.open_requests()})
+    return render(request, "rights/request_list.html", {
+        "requests": services.open_requests(),
+        "promises": promises.current(),  # art. 7: the answer term, from the one source
+    })
 
 
 @roles_required(*REGISTER_ROLES)
@@ -52,7 +56,6 @@ def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @roles_required(*REGISTER_ROLES)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, pk=pk)
-    practice = PracticeSettings.load()
     decide = DecideForm(
         request.POST if "decision" in request.POST else None,
         needs_ground=data_request.kind == Kind.RESTRICTION
@@ -109,7 +112,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decide": decide,
             "changes": changes,
             "letters": data_request.letters.all(),
-            "extension_allowed": practice.extension_allowed,
+            # Art. 7, 8: the answer term and whether it may be extended, as the settings
+            # make them (practice.promises), so the page says what the service does.
+            "promises": promises.current(),
             "inquiry": inquiries.for_detail(request, data_request),
         },
     )

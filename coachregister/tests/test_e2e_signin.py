@@ -25,6 +25,8 @@ practice = PracticeSettings.load()
 practice.two_factor_everywhere = True
 practice.save()
 services.statement_publish(actor=None, request=None)
+from coachregister.practice.services import regulation_publish
+regulation_publish(actor=None, request=None, version="2026.1")
 user = User(username="eva", full_name="Eva Eigenaar", email="eva@staff.example", role="owner")
 user.set_password("a-long-test-passphrase-1")
 user.save()

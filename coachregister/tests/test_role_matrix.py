@@ -448,8 +448,48 @@ TABLE: dict[str, Row] = {
     "incidents:containment": Row(roles_then_post_only(page(MANAGERS)), page(MANAGERS),
                                  lambda w, s: {"pk": s["incident"], "action": "block"}),
     # --- issue 13: processors and the record of processing activities (art. 13, GDPR 30) ---
+    # Owners change the processors (art. 1.4), the administrator reads; the register is the
+    # practice's, so own and foreign are the same processor. The record (GDPR 30) is also read
+    # by an auditor inside an engagement window (art. 5.4); its versions by the managers.
+    "practice:processors": Row(page(MANAGERS), page(MANAGERS)),
+    "practice:processor_add": Row(page({OWNER}), page({OWNER})),
+    "practice:processor_edit": Row(page({OWNER}), page({OWNER}), lambda w, s: {
+        "pk": __import__("coachregister.practice.tests.processors_world",
+                         fromlist=["processor_pk"]).processor_pk()}),
+    "practice:processor_retire": Row(roles_then_post_only(page({OWNER})), page({OWNER}),
+                                     lambda w, s: {"pk": __import__(
+                                         "coachregister.practice.tests.processors_world",
+                                         fromlist=["processor_pk"]).processor_pk()},
+                                     carries_out=True),
+    "practice:record": Row(page(MANAGERS | {AUD_IN, AUD_OUT}),
+                           page(MANAGERS | {AUD_IN, AUD_OUT})),
+    "practice:record_pdf": Row(page(MANAGERS | {AUD_IN, AUD_OUT}),
+                               page(MANAGERS | {AUD_IN, AUD_OUT})),
+    "practice:record_snapshots": Row(page(MANAGERS), page(MANAGERS)),
+    "practice:record_snapshot": Row(page(MANAGERS), page(MANAGERS), lambda w, s: {
+        "pk": __import__("coachregister.practice.tests.processors_world",
+                         fromlist=["snapshot_pk"]).snapshot_pk()}),
     # --- issue 13: the regulation generated, previewed and published (Werkwijze, 2) ---
+    # art. 2: the managers preview; only an owner publishes or withdraws (empty form: nothing
+    # happens); anyone reads the version in force.
+    "practice:regulation": Row(page(MANAGERS), page(MANAGERS)),
+    "practice:regulation_publish": Row(roles_then_post_only(page({OWNER})), page({OWNER})),
+    "practice:regulation_withdraw": Row(roles_then_post_only(page({OWNER})), page({OWNER})),
+    "practice:regulation_versions": Row(page(MANAGERS), page(MANAGERS)),
+    "practice:regulation_public": Row(everyone(OK), everyone(OK)),
+    # The client's regulation PDF and the day it was sent with the quote (Werkwijze): the
+    # register's runners; an empty date is a form error, nothing recorded.
+    "trajectories:client_regulation_pdf": Row(page(MANAGERS), roles_then_post_only(page(MANAGERS)),
+                                              by("client", "pk")),
+    "trajectories:client_regulation_sent": Row(roles_then_post_only(page(MANAGERS)),
+                                               page(MANAGERS), by("client", "pk")),
     # --- issue 13: the compliance overview ---
+    # art. 5.4: the register's runners, and an auditor only inside an engagement's window
+    # (counts only); the window is checked before the method, so any POST is refused or 405.
+    "practice:compliance": Row(page(MANAGERS | {AUD_IN, AUD_OUT}),
+                               roles_then_post_only(page(MANAGERS | {AUD_IN, AUD_OUT}))),
+    "practice:compliance_pdf": Row(page(MANAGERS | {AUD_IN, AUD_OUT}),
+                                   roles_then_post_only(page(MANAGERS | {AUD_IN, AUD_OUT}))),
     # --- issue 13: the production road ---
     # retention (art. 10): only who may work on the trajectory confirms; no method: an error.
     "retention:paper_confirm": Row(post_only(STAFF_OK), page(MANAGERS, {COACH}),

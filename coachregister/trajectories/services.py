@@ -59,6 +59,58 @@ def client_save(
     return client
 
 
+def client_regulation_pdf(
+    *, actor: User, request: HttpRequest | None, client: ClientOrganisation
+) -> bytes:
+    """The PDF of the regulation version recorded for this client's quote (Werkwijze,
+    art. 1.9: the client receives the regulation with the quote). The download is audited,
+    so the file shows which version left the practice and who took it."""
+    from coachregister.practice import regulation_pdf
+
+    require_manager(actor)
+    pdf = regulation_pdf.render(client.regulation_version, "nl")
+    with transaction.atomic():
+        event_record(
+            action="trajectories.client.regulation_downloaded",
+            request=request,
+            actor=actor,
+            object_type="client",
+            object_id=str(client.pk),
+            detail={"version": client.regulation_version.version},
+        )
+    return pdf
+
+
+def client_regulation_sent(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    client: ClientOrganisation,
+    sent_on: date,
+) -> ClientOrganisation:
+    """Record the day the regulation went to the client with the quote (Werkwijze, art.
+    1.9). A day that has not come yet is refused: the record says what happened, not what
+    is planned."""
+    require_manager(actor)
+    if sent_on > timezone.localdate():
+        raise ValidationError(
+            {"sent_on": _("The regulation cannot have been sent on a day still to come.")}
+        )
+    with transaction.atomic():
+        client = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
+        client.regulation_sent_on = sent_on
+        client.save(update_fields=["regulation_sent_on"])
+        event_record(
+            action="trajectories.client.regulation_sent",
+            request=request,
+            actor=actor,
+            object_type="client",
+            object_id=str(client.pk),
+            detail={"version": client.regulation_version.version, "sent_on": sent_on.isoformat()},
+        )
+    return client
+
+
 def _new_invitation(trajectory: Trajectory) -> tuple[Invitation, str, str]:
     for _attempt in range(5):
         token, code = tokens.new_token(), tokens.new_code()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST, require_safe
 
 from coachregister.accounts.access import REGISTER_ROLES, deny, roles_required
 from coachregister.accounts.models import Role
@@ -19,6 +22,7 @@ from coachregister.retention.models import DestructionMethod
 from coachregister.trajectories import reports, services
 from coachregister.trajectories.access import may_manage, may_work_on
 from coachregister.trajectories.forms import (
+    DATE,
     ClientForm,
     ContactMomentForm,
     EndForm,
@@ -60,7 +64,69 @@ def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("The client has been saved."))
             return redirect("trajectories:client_list")
-    return render(request, "trajectories/client_form.html", {"form": form, "client": client})
+    return _client_page(request, client, form)
+
+
+class RegulationSentForm(forms.Form):
+    """The day the regulation went to the client with the quote (Werkwijze, art. 1.9)."""
+
+    sent_on = forms.DateField(label=_lazy("sent with the quote on"), widget=DATE)
+
+
+def _client_page(
+    request: HttpRequest,
+    client: ClientOrganisation | None,
+    form: ClientForm,
+    sent_form: RegulationSentForm | None = None,
+) -> HttpResponse:
+    if client is not None and sent_form is None:
+        sent_form = RegulationSentForm(
+            initial={"sent_on": client.regulation_sent_on or timezone.localdate()}
+        )
+    return render(
+        request,
+        "trajectories/client_form.html",
+        {"form": form, "client": client, "sent_form": sent_form},
+    )
+
+
+@roles_required(*REGISTER_ROLES)
+@require_safe
+def client_regulation_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The regulation version of this client's quote as a PDF, to send with the quote
+    (Werkwijze, art. 1.9)."""
+    client = get_object_or_404(
+        ClientOrganisation.objects.select_related("regulation_version"), pk=pk
+    )
+    pdf = services.client_regulation_pdf(actor=request.user, request=request, client=client)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    version = slugify(client.regulation_version.version) or str(client.regulation_version.pk)
+    response["Content-Disposition"] = f'attachment; filename="privacyreglement-{version}.pdf"'
+    return response
+
+
+@roles_required(*REGISTER_ROLES)
+@require_POST
+def client_regulation_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the day the regulation was sent with the quote; a refusal shows on the client's
+    page with the form, as a form error."""
+    client = get_object_or_404(
+        ClientOrganisation.objects.select_related("regulation_version"), pk=pk
+    )
+    sent_form = RegulationSentForm(request.POST)
+    if sent_form.is_valid():
+        try:
+            services.client_regulation_sent(
+                actor=request.user, request=request, client=client,
+                sent_on=sent_form.cleaned_data["sent_on"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                sent_form.add_error("sent_on", message)
+        else:
+            messages.success(request, _("The date the regulation was sent has been recorded."))
+            return redirect("trajectories:client_edit", pk=client.pk)
+    return _client_page(request, client, ClientForm(instance=client), sent_form)
 
 
 def trajectory_list(request: HttpRequest) -> HttpResponse:

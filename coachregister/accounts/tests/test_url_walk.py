@@ -45,6 +45,8 @@ MEANT_TO_BE_PUBLIC = {
     # Art. 4.1d, 11: the coachee files a complaint and reads its letters (`portal_required`).
     "complaints:portal",
     "complaints:portal_letter",
+    # Werkwijze: the privacy regulation in force, for coachees and clients alike.
+    "practice:regulation_public",
 }
 # Without a pending password step or a real token these answer "sign in" or "not found".
 ANSWER_ONLY_WITH_STATE = {"accounts:login_verify", "coachees:intake_link"}

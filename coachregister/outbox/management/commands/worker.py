@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from coachregister.audit.anchors import worker_tick as anchor_tick
+from coachregister.audit.daily import verify_daily
 from coachregister.audit.prune import prune_tick
 from coachregister.complaints.services import files_shred_due
 from coachregister.complaints.services import remind_deadlines as remind_complaints
@@ -25,6 +26,7 @@ from coachregister.incidents.services import warn_deadlines as warn_incidents
 from coachregister.lib import physical
 from coachregister.middleware import restore_pending
 from coachregister.outbox import services
+from coachregister.practice.record import snapshot_if_changed as record_snapshot_if_changed
 from coachregister.retention.others import daily_run
 from coachregister.retention.services import epochs_maintain
 from coachregister.rights.inquiries import inquiries_process
@@ -66,6 +68,8 @@ class Command(BaseCommand):
                     epochs_maintain()
                     services.failed_wipe()
                     prune_tick()  # audit events past their retention, whole months (art. 10)
+                    record_snapshot_if_changed()  # GDPR 30: a dated record when it changes
+                    verify_daily()  # art. 6: `audit verify` once per Dutch day, as an event
                     # Once per Dutch day (art. 10): the purge, mailbox tasks, business
                     # contacts, staff accounts, paper-dossier reminders. Idempotent, under a
                     # lock; None while another worker runs it (tried again next time).

@@ -76,6 +76,7 @@ class Command(BaseCommand):
             )
             rows.append((user.username, str(user.get_role_display()), password))
         _demo_register(owner)
+        _demo_processors(owner)
         return rows
 
 
@@ -196,3 +197,33 @@ def _demo_disclosure_and_audit(owner: User, trajectory: object) -> None:
         window_until=now + timedelta(days=30),
         sample_size=2,
     )
+
+
+def _demo_processors(owner: User) -> None:
+    """Art. 13: the practice's processors, through the processors register's services."""
+    from coachregister.practice.processors import processor_add
+
+    review = timezone.localdate() + timedelta(days=365)
+    for values in (
+        {"name": "Microsoft 365", "service": "mail_storage",
+         "agreement_name": "Microsoft Products and Services Data Protection Addendum (DPA)",
+         "storage_location": "EU Data Boundary (data centres in the EU)",
+         "third_country": "Verenigde Staten", "transfer_basis": "dpf",
+         "data_categories": "E-mail en bestanden van de praktijk, met contactgegevens",
+         "breach_contact": "Microsoft 365-beheercentrum, berichtencentrum"},
+        {"name": "Mailprovider Voorbeeld B.V.", "service": "smtp",
+         "agreement_name": "Verwerkersovereenkomst SMTP-dienst",
+         "storage_location": "Nederland", "data_categories": "E-mailadres en berichten",
+         "breach_contact": "security@mailprovider.example"},
+        {"name": "Hosting Voorbeeld B.V.", "service": "hosting",
+         "agreement_name": "Verwerkersovereenkomst hosting",
+         "storage_location": "Amsterdam, Nederland",
+         "data_categories": "Het hele register (versleuteld)",
+         "breach_contact": "security@hosting.example"},
+        {"name": "Back-upopslag Voorbeeld B.V.", "service": "backup",
+         "agreement_name": "Verwerkersovereenkomst back-upopslag",
+         "storage_location": "Frankfurt, Duitsland",
+         "data_categories": "Versleutelde back-ups van het register",
+         "breach_contact": "security@backup.example"},
+    ):
+        processor_add(actor=owner, request=None, next_review=review, **values)

@@ -1,0 +1,104 @@
+"""The daily `audit verify`, run by the worker and recorded in the trail itself (art. 6).
+
+Verifying by hand is a promise nobody keeps; the compliance overview (practice/compliance.py)
+shows the last outcome instead, and turns red when it failed or when no verify ran for two
+days. The checks are the command's own (`coachregister audit verify`): it is called, not
+copied, so the daily run can never check less than the operator's.
+
+The outcome is an audit event `audit.verify.daily` with only `ok` and the number of
+findings: the findings' texts (sequence numbers, reasons) stay in the operator's command
+output. At most one run per Dutch day, claimed under a lock so two workers do not both run
+it: a PostgreSQL session advisory lock (workers on several machines), else a file lock in the
+evidence directory (one host).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+ACTION = "audit.verify.daily"
+_LOCK_KEY = 0x0A0D_1FE1  # pg advisory lock of the daily verify; not the chain's or retention's
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a Dutch day, as an aware moment."""
+    return timezone.make_aware(datetime.combine(day, time()))
+
+
+@contextlib.contextmanager
+def _claim() -> Iterator[bool]:
+    """True when this process holds the daily verify; False while another one runs it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
+            got = bool(cursor.fetchone()[0])
+        try:
+            yield got
+        finally:
+            if got:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+        return
+    from coachregister.audit.anchors import evidence_dir
+
+    with open(evidence_dir() / "verify.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _verify() -> tuple[bool, int]:
+    """The command's checks (triggers, chain, anchors, prune records). Each line of its
+    refusal is one finding; the texts are not kept."""
+    try:
+        call_command("audit", "verify", stdout=io.StringIO(), stderr=io.StringIO())
+    except CommandError as exc:
+        return False, max(1, len(str(exc).strip().splitlines()))
+    return True, 0
+
+
+def last_outcome() -> dict[str, Any] | None:
+    """The latest daily verify: when, ok, findings (None: it never ran)."""
+    from coachregister.audit.models import Event
+
+    event = (Event.objects.filter(action=ACTION).order_by("-seq")
+             .values("created_at", "detail").first())
+    if event is None:
+        return None
+    detail = event["detail"] or {}
+    return {"at": event["created_at"], "ok": bool(detail.get("ok")),
+            "findings": int(detail.get("findings") or 0)}
+
+
+def verify_daily() -> dict[str, Any] | None:
+    """Run `audit verify` once this Dutch day and record its outcome. Returns the outcome,
+    or None when it already ran today or another worker holds the run (tried again at the
+    next housekeeping)."""
+    from coachregister.audit.models import Event
+    from coachregister.audit.services import event_record
+
+    start = day_start(timezone.localdate())
+    with _claim() as got:
+        if not got:
+            return None
+        if Event.objects.filter(action=ACTION, created_at__gte=start).exists():
+            return None
+        ok, findings = _verify()
+        event_record(action=ACTION, object_type="audit_trail",
+                     detail={"ok": ok, "findings": findings})
+    return {"ok": ok, "findings": findings}
