@@ -63,18 +63,36 @@ def reference(complaint: Complaint) -> str:
 
 def procedure_save(*, actor: User, request: HttpRequest | None, **values: Any) -> None:
     """The owner sets the practice's complaints procedure (art. 11.2: "door Ballance
-    vastgesteld"); complaints received later follow it, earlier ones keep their dates."""
+    vastgesteld"); complaints received later follow it, earlier ones keep their dates.
+
+    Art. 2, 11.2: the terms are promises of the regulation. Once a regulation is published, a
+    longer term to acknowledge or decide (promises.weakening) waits as the open "complaints"
+    PendingChange until the version stating it is published; shorter terms and the other
+    fields act at once."""
     from django.core.exceptions import PermissionDenied
 
     from coachregister.accounts.models import Role
+    from coachregister.practice import promises
+    from coachregister.practice.models import RegulationVersion
+    from coachregister.practice.services import pending_merge
 
     if getattr(actor, "role", None) != Role.OWNER:
         raise PermissionDenied(_("Only an owner sets the complaints procedure."))
     with transaction.atomic():
         procedure = ComplaintProcedure.objects.select_for_update().get(
             pk=ComplaintProcedure.load().pk)
-        changed = sorted(k for k in PROCEDURE_FIELDS
-                         if k in values and getattr(procedure, k) != values[k])
+        published = RegulationVersion.objects.exists()
+        wanted = sorted(k for k in PROCEDURE_FIELDS
+                        if k in values and getattr(procedure, k) != values[k])
+        waiting = {k: values[k] for k in wanted if published and promises.weakening(
+            "complaints", k, getattr(procedure, k), values[k])}
+        if waiting:
+            # Validate the waiting terms now: publishing must not fail on them later.
+            trial = ComplaintProcedure(**{k: getattr(procedure, k) for k in PROCEDURE_FIELDS})
+            for name, value in waiting.items():
+                setattr(trial, name, value)
+            trial.full_clean(exclude=["singleton", "updated_by"], validate_unique=False)
+        changed = [k for k in wanted if k not in waiting]
         for name in changed:
             setattr(procedure, name, values[name])
         procedure.updated_at, procedure.updated_by = timezone.now(), actor
@@ -82,7 +100,10 @@ def procedure_save(*, actor: User, request: HttpRequest | None, **values: Any) -
         procedure.save()
         event_record(action="complaints.procedure.saved", request=request, actor=actor,
                      object_type="procedure", object_id=str(procedure.pk),
-                     detail={"changed": ",".join(changed)})
+                     detail={"changed": ",".join(changed), "waiting": ",".join(waiting)})
+        if published:
+            pending_merge(actor=actor, request=request, target="complaints", waiting=waiting,
+                          acting=set(changed))
 
 
 # --- filing (art. 4.1d, 11.1) -----------------------------------------------------------------

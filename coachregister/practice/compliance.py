@@ -101,7 +101,8 @@ def _purge(today: date) -> Row:
 
     count = past_purge_day(today)
     return Row("10.2", _("Coachees purged on their day"),
-               _("%(count)d past their purge day") % {"count": count},
+               ngettext("%(count)d coachee past their purge day",
+                        "%(count)d coachees past their purge day", count) % {"count": count},
                RED if count else GREEN, "retention:overview", {"count": count})
 
 
@@ -170,10 +171,13 @@ def _incidents(now: datetime) -> Row:
                    "incidents:list", counts)
     hours = int((running["first"] + NOTIFY_WITHIN - now).total_seconds() // 3600)
     counts["hours_left"] = hours
-    text = (_("%(open)d open, %(running)d waiting for the notification; overdue by "
-              "%(hours)d hours") % {**counts, "hours": -hours} if hours < 0 else
-            _("%(open)d open, %(running)d waiting for the notification; %(hours)d hours "
-              "left") % {**counts, "hours": hours})
+    waiting = ngettext("%(open)d open, %(running)d waiting for the notification",
+                       "%(open)d open, %(running)d waiting for the notification",
+                       counts["running"]) % counts
+    clock = (ngettext("overdue by %(hours)d hour", "overdue by %(hours)d hours", -hours)
+             % {"hours": -hours} if hours < 0 else
+             ngettext("%(hours)d hour left", "%(hours)d hours left", hours) % {"hours": hours})
+    text = waiting + "; " + clock
     return Row("4.1c", _("Data breaches notified within 72 hours"), text,
                RED if hours < 0 else AMBER if hours < 24 else GREEN, "incidents:list", counts)
 
@@ -185,7 +189,9 @@ def _processors(today: date) -> Row:
     counts = Processor.objects.filter(active=True).aggregate(
         total=Count("pk"), due=Count("pk", filter=Q(next_review__lt=today)))
     return Row("13", _("Processing agreements reviewed"),
-               _("%(due)d of %(total)d processors past their review date") % counts,
+               ngettext("%(due)d of %(total)d processor past its review date",
+                        "%(due)d of %(total)d processors past their review date",
+                        counts["total"]) % counts,
                AMBER if counts["due"] else GREEN, "practice:processors", counts)
 
 
@@ -290,8 +296,9 @@ def _keys(now: datetime) -> Row:
                    None, {"days": 0, "bound": bound})
     days = (now - epochs[0].created_at).days
     return Row("6", _("Key epochs destroyed in time"),
-               _("the oldest living key epoch is %(days)d days old (bound: %(bound)d days)")
-               % {"days": days, "bound": bound},
+               ngettext("the oldest living key epoch is %(days)d day old (bound: %(bound)d days)",
+                        "the oldest living key epoch is %(days)d days old (bound: %(bound)d "
+                        "days)", days) % {"days": days, "bound": bound},
                AMBER if days > bound else GREEN, None, {"days": days, "bound": bound})
 
 
@@ -302,7 +309,9 @@ def _denied(now: datetime) -> Row:
     count = Event.objects.filter(action="accounts.access.denied",
                                  created_at__gte=now - timedelta(days=DENIED_DAYS)).count()
     return Row("5.1", _("Denied accesses"),
-               _("%(count)d in the last 30 days") % {"count": count},
+               ngettext("%(count)d denied access in the last 30 days",
+                        "%(count)d denied accesses in the last 30 days", count)
+               % {"count": count},
                AMBER if count else GREEN, "audit:event_list", {"count": count})
 
 

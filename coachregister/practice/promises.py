@@ -35,6 +35,10 @@ PENDING_FIELDS = {
                  "further_copy_fee", "unknown_requester_days",
                  "coach_mail_includes_contact_details"),
     "retention": ("years", "statute", "client_contact_years", "staff_years", "audit_years"),
+    # Art. 2.1, 2.2: purposes added after publication, activated by the next version.
+    "purposes": ("activate",),
+    # Art. 11.2: longer terms for acknowledging and deciding on a complaint.
+    "complaints": ("acknowledge_days", "decide_weeks"),
 }
 
 
@@ -50,12 +54,15 @@ def _processors() -> list[dict[str, str]]:
     ]
 
 
-def _purposes() -> list[dict[str, str]]:
-    """Art. 2.1, 2.2: the purposes the register allows, each with its basis."""
+def _purposes(activate: list[int] | tuple[int, ...] = ()) -> list[dict[str, str]]:
+    """Art. 2.1, 2.2: the purposes the register allows, each with its basis; `activate` adds
+    the waiting purposes (for the preview of the next version)."""
+    from django.db.models import Q
+
     from coachregister.practice.models import ProcessingPurpose, PurposeBasis
 
     rows = [{"code": p.code, "name": p.name, "basis": p.basis}
-            for p in ProcessingPurpose.objects.filter(active=True)]
+            for p in ProcessingPurpose.objects.filter(Q(active=True) | Q(pk__in=activate))]
     if not any(row["code"] == ProcessingPurpose.BUILTIN_COACHING for row in rows):
         # The practice's own purpose is always on the list (read without writing it).
         rows.insert(0, {"code": ProcessingPurpose.BUILTIN_COACHING, "name": "",
@@ -63,11 +70,14 @@ def _purposes() -> list[dict[str, str]]:
     return rows
 
 
-def _complaints() -> dict[str, Any]:
-    """Art. 11: the complaints procedure the owner set."""
+def _complaints(pending: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Art. 11: the complaints procedure the owner set, with `pending` (waiting longer terms)
+    laid over it for the preview."""
     from coachregister.complaints.models import ComplaintProcedure
 
     procedure = ComplaintProcedure.load()
+    for field, value in (pending or {}).items():
+        setattr(procedure, field, value)
     return {
         "acknowledge_days": procedure.acknowledge_days,
         "decide_weeks": procedure.decide_weeks,
@@ -78,7 +88,10 @@ def _complaints() -> dict[str, Any]:
     }
 
 
-def _values(practice: Any, policy: Any) -> dict[str, Any]:
+def _values(
+    practice: Any, policy: Any, *, activate: list[int] | tuple[int, ...] = (),
+    complaints: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     from coachregister.keys import keyring
 
     networks = [str(n) for n in practice.office_network_list()]
@@ -123,8 +136,8 @@ def _values(practice: Any, policy: Any) -> dict[str, Any]:
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         # Art. 13, 2, 11: processors, purposes and the complaints procedure.
         "processors": _processors(),
-        "purposes": _purposes(),
-        "complaints": _complaints(),
+        "purposes": _purposes(activate),
+        "complaints": _complaints(complaints),
     }
 
 
@@ -170,19 +183,28 @@ def with_pending() -> dict[str, Any]:
 
     practice = PracticeSettings.load()
     policy = RetentionPolicy.current()
+    activate: list[int] = []
+    complaints: dict[str, Any] = {}
     for change in PendingChange.objects.filter(applied_at=None, withdrawn_at=None):
+        if change.target == "purposes":
+            activate.extend(int(pk) for pk in change.values.get("activate", []))
+            continue
+        if change.target == "complaints":
+            complaints.update(change.values)
+            continue
         target = practice if change.target == "practice" else policy
         for field, value in change.values.items():
             setattr(target, field, value)
-    return _values(practice, policy)
+    return _values(practice, policy, activate=activate, complaints=complaints)
 
 
 def weakening(target: str, field: str, old: Any, new: Any) -> bool:
     """Whether changing `field` from `old` to `new` weakens a promise (art. 2, 10.1, 12.2):
     more places where a password alone suffices, the second step no longer asked
     everywhere, an answer term that may be extended, a fee up, details kept longer, contact
-    details in the coach's mail. Such a change waits until the regulation stating it is
-    published; every other change acts at once."""
+    details in the coach's mail, a longer term in the complaints procedure (art. 11.2). Such
+    a change waits until the regulation stating it is published; every other change acts at
+    once."""
     from coachregister.lib import net
 
     if target == "practice":
@@ -201,6 +223,9 @@ def weakening(target: str, field: str, old: Any, new: Any) -> bool:
         return False
     if target == "retention" and field in ("years", "client_contact_years", "staff_years",
                                           "audit_years"):
+        return int(new) > int(old)
+    if target == "complaints" and field in PENDING_FIELDS["complaints"]:
+        # Art. 11.2: a longer term to acknowledge or decide is a weaker promise.
         return int(new) > int(old)
     return False
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +37,8 @@ def _published() -> bool:
 
 
 def pending_open(target: str) -> PendingChange | None:
-    """The one open pending change of a target ("practice" or "retention"), if any."""
+    """The one open pending change of a target ("practice", "retention", "purposes" or
+    "complaints"), if any."""
     return PendingChange.objects.filter(
         target=target, applied_at=None, withdrawn_at=None
     ).order_by("id").first()
@@ -259,7 +261,9 @@ def _apply_pending(
 ) -> list[PendingChange]:
     """Art. 2: the waiting changes act now that the regulation stating them is published.
     Practice settings are saved; a retention change becomes a new policy version, as
-    retention.services.policy_set makes one."""
+    retention.services.policy_set makes one; waiting purposes come into use (art. 2.2) and
+    the longer complaint terms apply to complaints received from now on (art. 11.2)."""
+    from coachregister.complaints.models import ComplaintProcedure
     from coachregister.retention.models import RetentionPolicy
 
     applied = []
@@ -296,6 +300,30 @@ def _apply_pending(
                         "staff_years": policy.staff_years,
                         "with_statute": bool(policy.statute), "published": True},
             )
+        elif change.target == "purposes":
+            waiting = [int(pk) for pk in change.values.get("activate", [])]
+            for purpose in ProcessingPurpose.objects.select_for_update().filter(
+                    pk__in=waiting, active=False).order_by("pk"):
+                purpose.active = True
+                purpose.save(update_fields=["active"])
+                event_record(
+                    action="practice.purpose.activated", request=request, actor=actor,
+                    object_type="purpose", object_id=str(purpose.pk),
+                    detail={"published": True},
+                )
+        elif change.target == "complaints":
+            procedure = ComplaintProcedure.objects.select_for_update().get(
+                pk=ComplaintProcedure.load().pk)
+            for field, value in change.values.items():
+                setattr(procedure, field, value)
+            procedure.updated_at, procedure.updated_by = now, actor
+            procedure.full_clean()
+            procedure.save()
+            event_record(
+                action="complaints.procedure.saved", request=request, actor=actor,
+                object_type="procedure", object_id=str(procedure.pk),
+                detail={"changed": ",".join(sorted(change.values)), "published": True},
+            )
         change.applied_at = now
         change.regulation = regulation
         change.save(update_fields=["applied_at", "regulation"])
@@ -326,12 +354,21 @@ def regulation_publish(
         version = version or next_label()
         if RegulationVersion.objects.filter(version=version).exists():
             raise ValidationError(_("This version already exists."))
-        regulation = RegulationVersion.objects.create(
-            version=version, text="", published_by=actor)
+        try:
+            # A concurrent publication may take the same (automatic) label between the check
+            # above and this insert: the unique version refuses it, the savepoint keeps the
+            # transaction usable, and the owner gets a message instead of an error page.
+            with transaction.atomic():
+                regulation = RegulationVersion.objects.create(
+                    version=version, text="", published_by=actor)
+        except IntegrityError:
+            raise ValidationError(_("This version already exists.")) from None
         applied = _apply_pending(actor=actor, request=request, regulation=regulation)
         promises = promise_module.current()
+        # A version published before promises were stored has none to compare with: then
+        # nothing counts as changed, and the change is material only if the owner says so.
         changed = (promise_module.material_difference(previous.promises, promises)
-                   if previous is not None else [])
+                   if previous is not None and previous.promises else [])
         regulation.text = regulation_text(promises, language="nl", version=version)
         regulation.text_en = regulation_text(promises, language="en", version=version)
         regulation.promises = promise_module.as_json(promises)
@@ -344,10 +381,11 @@ def regulation_publish(
                     "applied": ",".join(str(c.pk) for c in applied)},
         )
         if regulation.material:
-            told = _tell_coachees(regulation, changed)
+            told, failed = _tell_coachees(regulation, changed, request=request, actor=actor)
             event_record(
                 action="practice.regulation.coachees_told", request=request, actor=actor,
-                object_type="regulation", object_id=version, detail={"count": told},
+                object_type="regulation", object_id=version,
+                detail={"count": told, "failed": failed},
             )
     return regulation
 
@@ -381,15 +419,22 @@ def _topic_labels() -> dict[str, str]:
     }
 
 
-def _tell_coachees(regulation: RegulationVersion, changed: list[str]) -> int:
+def _tell_coachees(
+    regulation: RegulationVersion, changed: list[str], *, request: HttpRequest | None,
+    actor: User | None,
+) -> tuple[int, int]:
     """One mail per coachee still in the register (an erased coachee has no row and is not
     mailed), in the coachee's language, pointing to the portal and the public text. The
-    mail names the pseudonym so an erasure finds it; the audit event counts only."""
+    mail names the pseudonym so an erasure finds it. A restricted coachee's data is only
+    stored (art. 8, GDPR 18(2)): no mail; the portal shows the change. Each use of a
+    coachee's email is an event on that coachee (pseudonym only), written in batches; a
+    coachee whose details cannot be opened is counted, not fatal to the publication."""
     from django.conf import settings as django_settings
     from django.template.loader import render_to_string
     from django.urls import reverse
     from django.utils.translation import override
 
+    from coachregister.audit.services import events_record
     from coachregister.coachees import vault
     from coachregister.coachees.models import Coachee
     from coachregister.outbox.services import message_enqueue
@@ -398,9 +443,16 @@ def _tell_coachees(regulation: RegulationVersion, changed: list[str]) -> int:
     practice = PracticeSettings.load()
     base = django_settings.COACHREGISTER_BASE_URL.rstrip("/")
     erased = Tombstone.objects.values_list("pseudonym", flat=True)
-    count = 0
-    for coachee in Coachee.objects.exclude(pseudonym__in=erased).order_by("pk"):
-        contact = vault.open_contact(coachee)
+    count = failed = 0
+    events: list[dict[str, Any]] = []
+    coachees = (Coachee.objects.exclude(pseudonym__in=erased).filter(restricted=False)
+                .order_by("pk"))
+    for coachee in coachees.iterator(chunk_size=500):
+        try:
+            contact = vault.open_contact(coachee)
+        except (ValueError, LookupError):  # a key gone in the middle of an erasure
+            failed += 1
+            continue
         language = "en" if coachee.language == "en" else "nl"
         with override(language):
             labels = _topic_labels()
@@ -415,15 +467,38 @@ def _tell_coachees(regulation: RegulationVersion, changed: list[str]) -> int:
             subject = _("Our privacy regulation has changed")
         message_enqueue(kind=REGULATION_MAIL_KIND, to=contact.email, subject=subject,
                         body=body, coachee_pseudonym=coachee.pseudonym)
+        events.append({"action": "practice.regulation.coachee_told", "object_type": "coachee",
+                       "object_id": coachee.pseudonym,
+                       "detail": {"regulation": regulation.version}})
         count += 1
-    return count
+        if len(events) >= 500:
+            events_record(events, request=request, actor=actor)
+            events = []
+    events_record(events, request=request, actor=actor)
+    return count, failed
+
+
+def purposes_waiting(*, lock: bool = False) -> list[int]:
+    """The purposes added since the last publication, waiting for the version that states
+    them (art. 2.2): the "activate" list of the open "purposes" pending change."""
+    changes = PendingChange.objects.filter(target="purposes", applied_at=None,
+                                           withdrawn_at=None).order_by("id")
+    if lock:
+        changes = changes.select_for_update()
+    change = changes.first()
+    return [int(pk) for pk in change.values.get("activate", [])] if change is not None else []
 
 
 def purpose_add(
     *, actor: User, request: HttpRequest | None, name: str, basis: str
 ) -> ProcessingPurpose:
     """Add a purpose the register allows, with its basis (art. 2.1, 2.2). Only owners decide
-    what the practice processes data for (art. 1.4)."""
+    what the practice processes data for (art. 1.4).
+
+    Art. 2.2: a new purpose is first stated in a new version of the regulation. Once a
+    regulation is published, the purpose is added out of use and waits in the open
+    "purposes" PendingChange; publishing the next version puts it in use. Before the first
+    publication it is in use at once (the first version states it)."""
     if actor.role != "owner":
         raise PermissionDenied(_("Only an owner changes the purposes the register allows."))
     name = " ".join(name.split())
@@ -432,13 +507,21 @@ def purpose_add(
     if basis not in PurposeBasis.values:
         raise ValidationError(_("Choose the basis of the purpose."))
     with transaction.atomic():
-        if ProcessingPurpose.objects.filter(name__iexact=name, active=True).exists():
+        published = _published()
+        waiting = purposes_waiting(lock=True) if published else []
+        if ProcessingPurpose.objects.filter(name__iexact=name).filter(
+                Q(active=True) | Q(pk__in=waiting)).exists():
             raise ValidationError(_("This purpose is already on the list."))
-        purpose = ProcessingPurpose.objects.create(name=name, basis=basis)
+        purpose = ProcessingPurpose.objects.create(name=name, basis=basis,
+                                                   active=not published)
         event_record(
             action="practice.purpose.added", request=request, actor=actor,
-            object_type="purpose", object_id=str(purpose.pk), detail={"basis": basis},
+            object_type="purpose", object_id=str(purpose.pk),
+            detail={"basis": basis, **({"waiting": True} if published else {})},
         )
+        if published:
+            pending_merge(actor=actor, request=request, target="purposes",
+                          waiting={"activate": [*waiting, purpose.pk]}, acting=set())
     return purpose
 
 
@@ -446,13 +529,24 @@ def purpose_retire(
     *, actor: User, request: HttpRequest | None, purpose: ProcessingPurpose
 ) -> ProcessingPurpose:
     """Take a purpose off the list for new consents and disclosures (art. 2.1). It stays in
-    the database: earlier records keep naming it. The practice's own purpose stays."""
+    the database: earlier records keep naming it. The practice's own purpose stays. Fewer
+    purposes is a stronger promise: it acts at once; a purpose still waiting for publication
+    (art. 2.2) leaves the waiting list and will not come into use."""
     if actor.role != "owner":
         raise PermissionDenied(_("Only an owner changes the purposes the register allows."))
     with transaction.atomic():
         purpose = ProcessingPurpose.objects.select_for_update().get(pk=purpose.pk)
         if purpose.code == ProcessingPurpose.BUILTIN_COACHING:
             raise ValidationError(_("The practice's own purpose cannot be retired."))
+        waiting = purposes_waiting(lock=True)
+        if purpose.pk in waiting:
+            rest = [pk for pk in waiting if pk != purpose.pk]
+            pending_merge(actor=actor, request=request, target="purposes",
+                          waiting={"activate": rest} if rest else {}, acting={"activate"})
+            event_record(
+                action="practice.purpose.retired", request=request, actor=actor,
+                object_type="purpose", object_id=str(purpose.pk), detail={"waiting": True},
+            )
         if purpose.active:
             purpose.active = False
             purpose.save(update_fields=["active"])

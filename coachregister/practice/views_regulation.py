@@ -53,16 +53,23 @@ def diff_lines(old: str, new: str) -> list[dict[str, str]]:
 
 def pending_rows(changes: list[PendingChange]) -> list[dict[str, object]]:
     """Each waiting change with its fields named as on the settings pages."""
-    from coachregister.practice.models import PracticeSettings
+    from coachregister.complaints.models import ComplaintProcedure
+    from coachregister.practice.models import PracticeSettings, ProcessingPurpose
     from coachregister.retention.models import RetentionPolicy
 
-    models = {"practice": PracticeSettings, "retention": RetentionPolicy}
+    models = {"practice": PracticeSettings, "retention": RetentionPolicy,
+              "complaints": ComplaintProcedure}
     rows = []
     for change in changes:
         model = models.get(change.target)
         fields = []
         for name, value in sorted(change.values.items()):
-            label = str(model._meta.get_field(name).verbose_name) if model else name
+            if change.target == "purposes":  # art. 2.2: purposes added, by name
+                label = _("purposes added")
+                value = ", ".join(str(p) for p in ProcessingPurpose.objects.filter(
+                    pk__in=value if isinstance(value, list) else []))
+            else:
+                label = str(model._meta.get_field(name).verbose_name) if model else name
             if isinstance(value, bool):
                 value = _("yes") if value else _("no")
             fields.append({"label": label, "value": value})

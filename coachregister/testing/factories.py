@@ -67,12 +67,19 @@ def person(n: int) -> Contact:
 
 
 def purpose(actor: User, name: str = "Afstemming re-integratie") -> ProcessingPurpose:
-    """A purpose on the practice's list (art. 2.1), added by the owner `actor` once."""
+    """A purpose on the practice's list (art. 2.1), added by the owner `actor` once. Once a
+    regulation is published a new purpose waits for the next version (art. 2.2): then the
+    factory publishes it, as the owner would."""
     from coachregister.practice.models import ProcessingPurpose
 
-    return ProcessingPurpose.objects.filter(name=name, active=True).first() or (
-        practice_services.purpose_add(actor=actor, request=None, name=name, basis="consent")
-    )
+    found = ProcessingPurpose.objects.filter(name=name, active=True).first()
+    if found is not None:
+        return found
+    added = practice_services.purpose_add(actor=actor, request=None, name=name, basis="consent")
+    if not added.active:
+        practice_services.regulation_publish(actor=None, request=None)
+        added.refresh_from_db()
+    return added
 
 
 def disclosure_consent(coachee: Coachee, recipient: Recipient,

@@ -29,7 +29,7 @@ eva, anna = User.objects.get(username="eva"), User.objects.get(username="anna")
 trajectory = factories.trajectory(eva, anna, contact=Contact(
     "Zoë", "Ødegård", "zoe@voorbeeld.example", "{OLD_PHONE}"))
 disclosures.recipient_save(actor=eva, request=None, name="Bedrijfsarts Noord", kind="doctor")
-practice.purpose_add(actor=eva, request=None, name="Verzuimbegeleiding", basis="consent")
+factories.purpose(eva, "Verzuimbegeleiding")
 print("PSEUDONYM=" + trajectory.coachee.pseudonym)
 """
 

@@ -131,7 +131,6 @@ def build_world() -> World:
     from coachregister.disclosures import services as disclosures
     from coachregister.notes.services import session_record
     from coachregister.practice.models import PracticeSettings, ProcessingPurpose
-    from coachregister.practice.services import purpose_add
     from coachregister.rights import services as rights
     from coachregister.testing import factories
     from coachregister.trajectories.services import trajectory_end
@@ -186,8 +185,7 @@ def build_world() -> World:
             ThirdPartyScope(user=user, trajectory=t) for t in trajectories)
     doctor = disclosures.recipient_save(actor=owner, request=None, name="Bedrijfsarts",
                                         kind="doctor")
-    purpose = purpose_add(actor=owner, request=None, name="Afstemming re-integratie",
-                          basis="consent")
+    purpose = factories.purpose(owner, "Afstemming re-integratie")
     for side, trajectory, ended, coach in ((w.own, own, own_ended, u[COACH]),
                                            (w.foreign, foreign, foreign_ended, foreign_coach)):
         coachee = trajectory.coachee

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import Role, User
@@ -41,12 +42,25 @@ def client_save(
     client: ClientOrganisation | None,
     **fields: Any,
 ) -> ClientOrganisation:
+    """Create or change a client. When the client's regulation version changes, the day the
+    regulation was sent is cleared: that day belonged to the old version, and the quote file
+    must not claim the new one went out then (Werkwijze, art. 1.9)."""
     require_manager(actor)
     with transaction.atomic():
         created = client is None
+        # The stored version, read under a lock: a ModelForm has already set the new one on
+        # the instance it hands over.
+        before_version, before_sent = (None, None) if client is None else (
+            ClientOrganisation.objects.select_for_update().filter(pk=client.pk)
+            .values_list("regulation_version_id", "regulation_sent_on").first()
+            or (None, None))
         client = client or ClientOrganisation()
         for name, value in fields.items():
             setattr(client, name, value)
+        cleared = False
+        if not created and client.regulation_version_id != before_version:
+            cleared = before_sent is not None or client.regulation_sent_on is not None
+            client.regulation_sent_on = None
         client.full_clean()
         client.save()
         event_record(
@@ -55,6 +69,7 @@ def client_save(
             actor=actor,
             object_type="client",
             object_id=str(client.pk),
+            detail={"regulation_sent_cleared": True} if cleared else None,
         )
     return client
 
@@ -90,14 +105,23 @@ def client_regulation_sent(
 ) -> ClientOrganisation:
     """Record the day the regulation went to the client with the quote (Werkwijze, art.
     1.9). A day that has not come yet is refused: the record says what happened, not what
-    is planned."""
+    is planned. Nor a day before the client's version was published: that version did not
+    exist yet."""
     require_manager(actor)
     if sent_on > timezone.localdate():
         raise ValidationError(
             {"sent_on": _("The regulation cannot have been sent on a day still to come.")}
         )
     with transaction.atomic():
-        client = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
+        client = (ClientOrganisation.objects.select_for_update().select_related(
+            "regulation_version").get(pk=client.pk))
+        published = timezone.localdate(client.regulation_version.published_at)
+        if sent_on < published:
+            raise ValidationError({"sent_on": _(
+                "The regulation cannot have been sent before version %(version)s was "
+                "published (%(published)s)."
+            ) % {"version": client.regulation_version.version,
+                 "published": date_format(published, "j F Y")}})
         client.regulation_sent_on = sent_on
         client.save(update_fields=["regulation_sent_on"])
         event_record(

@@ -136,3 +136,26 @@ def test_the_latest_anchor_is_shown() -> None:
     row = verify_row()
     assert row.counts["anchor_seq"] == record["seq"]
     assert str(record["seq"]) in row.value
+
+
+def test_a_failing_daily_verify_does_not_stop_the_worker(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker also sends the mail: a verify that cannot run (an unreadable evidence
+    directory, say) is logged by its type only and the pass goes on to the outbox."""
+    from coachregister.outbox.management.commands import worker
+    from coachregister.outbox.models import OutboxMessage
+    from coachregister.outbox.services import message_enqueue
+
+    def broken() -> None:
+        raise OSError("evidence directory unreadable")
+
+    monkeypatch.setattr(worker, "verify_daily", broken)
+    message_enqueue(kind="test", to="someone@example.org", subject="s", body="b")
+    out = io.StringIO()
+    with caplog.at_level("ERROR"):
+        call_command("worker", "--once", stdout=out)
+    assert "worker: broken failed (OSError)" in caplog.text
+    assert "unreadable" not in caplog.text  # the type only, never the message
+    assert out.getvalue().strip() == "sent 1"
+    assert OutboxMessage.objects.get(kind="test").status == "sent"

@@ -264,3 +264,20 @@ def test_the_page_takes_a_flat_number_of_queries(
     assert response.status_code == 200
     incidents = next(r for r in response.context["rows"] if r.key == "incidents")
     assert incidents.counts["open"] == 5
+
+
+@pytest.mark.article("5.1")
+def test_the_denied_count_has_its_plural() -> None:
+    from django.utils.translation import override
+
+    from coachregister.audit.services import event_record
+
+    def row() -> str:
+        with override("en"):
+            return next(r for r in compliance.rows() if r.key == "denied").value
+
+    assert row() == "0 denied accesses in the last 30 days"
+    event_record(action="accounts.access.denied", outcome="denied")
+    assert row() == "1 denied access in the last 30 days"
+    event_record(action="accounts.access.denied", outcome="denied")
+    assert row() == "2 denied accesses in the last 30 days"

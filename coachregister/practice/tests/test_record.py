@@ -53,7 +53,8 @@ def test_the_record_is_generated_from_the_settings(owner, practice) -> None:
     json.dumps(content)  # JSON-serialisable as it is stored
     assert content["controller"]["name"] == practice.name
     assert content["values"]["retention_years"] == 7
-    assert content["values"]["office_networks"] == practice.office_networks.split()
+    assert content["values"]["office_network_count"] == len(practice.office_networks.split())
+    assert "office_networks" not in content["values"]
     purposes = [p["purpose"] for p in content["purposes"]]
     with override("nl"):
         from coachregister.practice.models import ProcessingPurpose
@@ -94,13 +95,19 @@ def test_a_new_retention_policy_makes_a_new_snapshot(owner) -> None:
 
 
 @pytest.mark.article("2")
-def test_new_office_networks_make_a_new_snapshot(owner) -> None:
+def test_a_new_number_of_office_networks_makes_a_new_snapshot_without_addresses(owner) -> None:
+    """Art. 12.2: the record states how many office networks are set, never the addresses
+    (the regulation promises they are not made public)."""
     record.snapshot_if_changed()
-    practice_update(actor=owner, request=None, office_networks="127.0.0.0/8\n198.51.100.0/24")
+    practice_update(actor=owner, request=None,
+                    office_networks="127.0.0.0/8\n198.51.100.0/24\n203.0.113.7/32")
     snapshot = record.snapshot_if_changed()
     assert snapshot is not None
-    assert snapshot.content["values"]["office_networks"] == ["127.0.0.0/8", "198.51.100.0/24"]
-    assert "198.51.100.0/24" in snapshot.content["security"][0]
+    assert snapshot.content["values"]["office_network_count"] == 3
+    assert "3" in snapshot.content["security"][0]
+    stored = json.dumps(snapshot.content)
+    for address in ("127.0.0.0", "198.51.100.0", "203.0.113.7"):
+        assert address not in stored
     assert record.snapshot_if_changed() is None
 
 
@@ -116,7 +123,10 @@ def test_a_processor_with_a_third_country_is_a_transfer_in_a_new_snapshot(owner)
     transfers = latest().content["transfers"]
     assert [(t["processor"], t["country"]) for t in transfers] == [
         ("Microsoft 365", "Verenigde Staten")]
-    assert "Microsoft 365" in [r["name"] for r in latest().content["recipients"]]
+    with override("nl"):
+        kind = record._("processor: %(service)s") % {
+            "service": processor.get_service_display()}
+    assert {"kind": kind, "count": 1} in latest().content["recipients"]
     assert record.snapshot_if_changed() is None
 
 
@@ -186,3 +196,60 @@ def test_coach_and_third_party_are_refused(coach, third_party, client_for) -> No
             assert client.get(reverse(name)).status_code == 403
     assert snapshots() == 0
 
+
+
+@pytest.mark.article("2")
+def test_recipients_are_listed_by_category_never_by_name(owner, practice, client_for) -> None:
+    """GDPR 30(1)(d): categories of recipients with their counts. A recipient can be a natural
+    person (a doctor); the record is kept indefinitely and shown to the auditor, so no name
+    appears in the content, the page or the snapshot."""
+    from coachregister.disclosures.models import RecipientKind
+    from coachregister.disclosures.services import recipient_save
+
+    for name in ("Dr. Annelies Verhoeven-Brinkgreve", "Huisarts Pieter Zwanenburg"):
+        recipient_save(actor=owner, request=None, name=name, kind=RecipientKind.DOCTOR)
+    recipient_save(actor=owner, request=None, name="Belastingdienst Utrecht",
+                   kind=RecipientKind.AUTHORITY)
+    content = record.record_content()
+    stored = json.dumps(content, ensure_ascii=False)
+    with override("nl"):
+        doctors = str(RecipientKind.DOCTOR.label)
+        authorities = str(RecipientKind.AUTHORITY.label)
+    assert {"kind": doctors, "count": 2} in content["recipients"]
+    assert {"kind": authorities, "count": 1} in content["recipients"]
+    page = client_for(owner).get(reverse("practice:record")).content.decode()
+    assert f"{doctors}: 2" in page
+    snapshot = json.dumps(latest().content, ensure_ascii=False)
+    for text in (stored, page, snapshot):
+        for name in ("Verhoeven", "Zwanenburg", "Belastingdienst"):
+            assert name not in text
+
+
+@pytest.mark.article("2")
+def test_the_record_page_shows_no_office_network_address(owner, practice,
+                                                          client_for) -> None:
+    """Art. 12.2: the security section says how many office networks are set and whether the
+    second step is asked everywhere, never the addresses."""
+    practice_update(actor=owner, request=None, office_networks="127.0.0.0/8\n198.51.100.0/24")
+    page = client_for(owner).get(reverse("practice:record")).content.decode()
+    assert "198.51.100.0" not in page and "127.0.0.0" not in page
+    with override("nl"):
+        stated = record.record_content()["security"][0]
+    assert "2" in stated and stated in page
+    practice_update(actor=owner, request=None, two_factor_everywhere=True)
+    with override("nl"):
+        everywhere = record._("Two-step verification is required for every sign-in.")
+        assert record.record_content()["security"][0] == everywhere
+
+
+@pytest.mark.article("2")
+def test_the_erasure_bound_is_the_promised_one(owner, settings) -> None:
+    """Art. 6, 10.2: the backups line states the bound the promises give (keyring), not a sum
+    of its own."""
+    from coachregister.practice.promises import current
+
+    bound = current()["erasure_bound_days"]
+    content = record.record_content()
+    assert content["values"]["erasure_bound_days"] == bound
+    with override("nl"):
+        assert record._days(bound) in content["retention"][-1]["period"]

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from coachregister.accounts.models import User
 from coachregister.audit.models import Event
@@ -212,7 +213,11 @@ def test_a_material_change_is_mailed_once_to_each_coachee_not_to_an_erased_one(
     assert "Dear Bram" in bodies[bram.pseudonym][1] and "lang=en" in bodies[bram.pseudonym][1]
     assert "how quickly we answer your requests" in bodies[bram.pseudonym][1]
     event = Event.objects.get(action="practice.regulation.coachees_told")
-    assert event.detail == {"count": 2} and "Anne" not in str(event.detail)
+    assert event.detail == {"count": 2, "failed": 0} and "Anne" not in str(event.detail)
+    # Each use of a coachee's email is on that coachee's trail, by pseudonym only.
+    told = Event.objects.filter(action="practice.regulation.coachee_told")
+    assert sorted(told.values_list("object_id", flat=True)) == sorted(
+        [anne.pseudonym, bram.pseudonym])
     # The owner may call a change material; each coachee is mailed once per publication.
     regulation_publish(actor=owner, request=None, version="v4", material=True)
     assert OutboxMessage.objects.filter(kind="regulation_changed").count() == 4
@@ -259,3 +264,19 @@ def test_who_may_see_and_publish(
     regulation_publish(actor=owner, request=None)
     dashboard = client_for(owner).get(reverse("accounts:dashboard")).content.decode()
     assert 'data-testid="regulation-unpublished"' not in dashboard
+
+
+@pytest.mark.article("8.1")
+def test_a_restricted_coachee_is_not_mailed_of_a_change(owner: User, coach: User) -> None:
+    """Art. 8 (afscherming), GDPR 18(2): a restricted coachee's data is only stored, so their
+    email is not used for the notice; the portal still shows the change."""
+    anne = factories.trajectory(owner, coach).coachee  # publishes the first version
+    kept = factories.trajectory(owner, coach, contact=Contact(
+        "Bram", "Bakker", "bram@voorbeeld.example", "+31611111111")).coachee
+    Coachee.objects.filter(pk=kept.pk).update(restricted=True, restricted_at=timezone.now())
+    practice_update(actor=owner, request=None, extension_allowed=True)
+    regulation_publish(actor=owner, request=None, version="v2")
+    mails = OutboxMessage.objects.filter(kind="regulation_changed")
+    assert [m.coachee_pseudonym for m in mails] == [anne.pseudonym]
+    assert not Event.objects.filter(action="practice.regulation.coachee_told",
+                                    object_id=kept.pseudonym).exists()

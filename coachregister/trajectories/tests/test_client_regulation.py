@@ -21,15 +21,19 @@ from coachregister.accounts.models import User
 from coachregister.audit.models import Event
 from coachregister.conftest import ROLE_FIXTURES
 from coachregister.practice import promises, regulation_pdf
-from coachregister.practice.models import RegulationVersion
+from coachregister.practice.models import PracticeSettings, RegulationVersion
+from coachregister.practice.services import practice_update, regulation_publish
 from coachregister.retention.services import policy_set
 from coachregister.testing import factories
 from coachregister.trajectories.models import ClientOrganisation
+from coachregister.trajectories.services import client_regulation_sent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.article("Werkwijze")]
 
 MANAGES = {"owner", "administrator"}
 FUTURE_MESSAGE = "The regulation cannot have been sent on a day still to come."
+EARLY_MESSAGE = ("The regulation cannot have been sent before version %(version)s was "
+                 "published (%(published)s).")
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -50,6 +54,10 @@ def quote_client(owner: User) -> ClientOrganisation:
         version="2026.7", text="Waarom wij gegevens vragen\n\nUw rechten",
         promises={"retention_years": promises.current()["retention_years"]},
     )
+    # Published a month ago, so a quote sent in between can be recorded.
+    RegulationVersion.objects.filter(pk=version.pk).update(
+        published_at=timezone.now() - timedelta(days=30))
+    version.refresh_from_db()
     client = factories.client(owner)
     client.regulation_version = version
     client.save()
@@ -147,3 +155,86 @@ def test_only_owners_and_administrator(
     assert (quote_client.regulation_sent_on is not None) == allowed
     assert Event.objects.filter(
         action="trajectories.client.regulation_downloaded").exists() == allowed
+
+
+def test_the_pdf_of_an_old_version_shows_the_practice_as_it_then_was(
+    owner: User, practice: PracticeSettings, tmp_path: Path,
+) -> None:
+    """The PDF shows a version exactly as it was published: renaming or moving the practice
+    afterwards does not rewrite the letterhead of the old version."""
+    old = regulation_publish(actor=owner, request=None, version="2026.8")
+    practice_update(actor=owner, request=None, name="Hernoemde Coachpraktijk",
+                    address="Nieuwstraat 99\n9999 ZZ Elders", email="nieuw@example.org")
+    text = pdf_text(regulation_pdf.render(old, "nl"), tmp_path)
+    assert "Testpraktijk" in text
+    assert "Hernoemde" not in text and "Nieuwstraat" not in text
+    assert "nieuw@example.org" not in text
+    new = regulation_publish(actor=owner, request=None, version="2026.9")
+    assert "Hernoemde Coachpraktijk" in pdf_text(regulation_pdf.render(new, "nl"), tmp_path)
+
+
+def test_a_version_without_promises_takes_the_current_letterhead(
+    owner: User, practice: PracticeSettings, tmp_path: Path,
+) -> None:
+    """A version published before promises were stored has only the current settings."""
+    version = RegulationVersion.objects.create(version="2025.1", text="Oude tekst")
+    practice_update(actor=owner, request=None, name="Hernoemde Coachpraktijk")
+    assert "Hernoemde Coachpraktijk" in pdf_text(regulation_pdf.render(version, "nl"),
+                                                  tmp_path)
+
+
+def test_a_day_before_the_version_was_published_is_refused_in_dutch(
+    quote_client: ClientOrganisation, client_for: Callable[[User], Client], owner: User,
+) -> None:
+    version = quote_client.regulation_version
+    published = timezone.localdate(version.published_at)
+    browser = client_for(owner)
+    response = browser.post(
+        reverse("trajectories:client_regulation_sent", args=[quote_client.pk]),
+        {"sent_on": (published - timedelta(days=1)).isoformat()},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert response.status_code == 200
+    with override("nl"):
+        from django.utils.formats import date_format
+
+        message = gettext(EARLY_MESSAGE) % {"version": version.version,
+                                           "published": date_format(published, "j F Y")}
+    assert escape(message) in response.content.decode()
+    quote_client.refresh_from_db()
+    assert quote_client.regulation_sent_on is None
+    assert not Event.objects.filter(action="trajectories.client.regulation_sent").exists()
+    # The day of publication itself is accepted.
+    response = browser.post(
+        reverse("trajectories:client_regulation_sent", args=[quote_client.pk]),
+        {"sent_on": published.isoformat()},
+    )
+    assert response.status_code == 302
+    quote_client.refresh_from_db()
+    assert quote_client.regulation_sent_on == published
+
+
+def test_another_version_clears_the_day_the_old_one_was_sent(
+    quote_client: ClientOrganisation, client_for: Callable[[User], Client], owner: User,
+) -> None:
+    """The sent day belonged to the old version: after the client's version changes (here
+    through the edit page, whose form sets the new version before the service runs) the quote
+    file no longer claims the new one went out that day. Saving without a change keeps it."""
+    day = timezone.localdate() - timedelta(days=2)
+    client_regulation_sent(actor=owner, request=None, client=quote_client, sent_on=day)
+    browser = client_for(owner)
+    url = reverse("trajectories:client_edit", args=[quote_client.pk])
+    fields = {"name": quote_client.name, "contact_name": "HR",
+              "contact_email": "hr@client.example", "contact_phone": "",
+              "quote_reference": "OFF-1", "quote_date": "2026-01-05",
+              "regulation_version": quote_client.regulation_version.pk}
+    assert browser.post(url, fields).status_code == 302
+    quote_client.refresh_from_db()
+    assert quote_client.regulation_sent_on == day
+    newer = RegulationVersion.objects.create(version="2026.10", text="Nieuwe tekst")
+    assert browser.post(url, {**fields, "regulation_version": newer.pk}).status_code == 302
+    quote_client.refresh_from_db()
+    assert quote_client.regulation_version == newer
+    assert quote_client.regulation_sent_on is None
+    assert Event.objects.filter(action="trajectories.client.updated",
+                                detail={"regulation_sent_cleared": True}).count() == 1

@@ -12,6 +12,7 @@ from django.utils import timezone
 from coachregister.accounts import services as accounts
 from coachregister.accounts.models import ConfidentialityStatement, Role, User
 from coachregister.practice import services as practice
+from coachregister.practice.models import ProcessingPurpose
 
 DEMO_PRACTICE = {
     "name": "Praktijk De Balans (demo)",
@@ -98,6 +99,10 @@ def _demo_register(owner: User) -> None:
     from coachregister.trajectories import services as trajectories
     from coachregister.trajectories.models import Invitation
 
+    # Art. 2.2: the purposes are on the list before the regulation that states them.
+    practice.purpose_add(
+        actor=owner, request=None, name="Afstemming re-integratie", basis="consent"
+    )
     regulation = practice.regulation_publish(actor=owner, request=None, version="2026.1")
     anna = User.objects.get(username="coach.anna")
     ben = User.objects.get(username="coach.ben")
@@ -167,9 +172,7 @@ def _demo_disclosure_and_audit(owner: User, trajectory: object) -> None:
         actor=owner, request=None, name="Bedrijfsarts Voorbeeld", kind="doctor"
     )
     coachee = trajectory.coachee  # type: ignore[attr-defined]
-    purpose = practice.purpose_add(
-        actor=owner, request=None, name="Afstemming re-integratie", basis="consent"
-    )
+    purpose = ProcessingPurpose.objects.get(name="Afstemming re-integratie", active=True)
     # Art. 9.1, 9.2: prepared by staff, consented to by the coachee in the portal, then sent.
     proposal = disclosures.proposal_prepare(
         actor=owner,
