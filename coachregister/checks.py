@@ -1,7 +1,8 @@
 """System checks that keep production from starting without its secrets (art. 6).
 
 E001: no SECRET_KEY; E002: no master key; E003: a malformed master key; E004: mail sent as
-plain SMTP to another host; E005: a restore that has not finished (retention/backup.py).
+plain SMTP to another host; E005: a restore that has not finished (retention/backup.py);
+E006: the demo's mail folder (COACHREGISTER_MAIL_DIR) set outside development.
 They run before every management command and, through wsgi.py, before gunicorn serves a
 request.
 """
@@ -79,6 +80,23 @@ def mail_encrypted(app_configs: object = None, **kwargs: object) -> list[checks.
             hint="Set EMAIL_USE_SSL=true (implicit TLS, port 465) or EMAIL_USE_TLS=true "
             "(STARTTLS, port 587), or relay through a mail server on this machine.",
             id="coachregister.E004",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def no_mail_folder(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """Art. 6: the demo writes mail into files (settings.COACHREGISTER_MAIL_DIR); those files
+    hold single-use portal links and answers to coachees. Outside development a mistaken
+    setting would leave them on disk instead of sending them, so it refuses to start."""
+    if not settings.COACHREGISTER_MAIL_DIR or settings.ENV == "development":
+        return []
+    return [
+        checks.Error(
+            "COACHREGISTER_MAIL_DIR is set outside development.",
+            hint="Mail saved as files is for the demo only (COACHREGISTER_ENV=development); "
+            "remove COACHREGISTER_MAIL_DIR and send mail over SMTP.",
+            id="coachregister.E006",
         )
     ]
 

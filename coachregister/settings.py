@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "coachregister.practice.context_processors.practice",
             ],
+            # Date and phone formats for every template (lib/display.py, issue 14).
+            "builtins": ["coachregister.lib.display"],
         },
     },
 ]
@@ -304,6 +306,15 @@ EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coachregister@localhost")
+
+# The demo (scripts/demo.sh) delivers mail as files into this folder (Django's file-based
+# backend), so a new user can follow an invitation, a portal link and a decision notice
+# without SMTP. Those files hold single-use portal links: honoured only in development, and
+# production refuses to start with it set (check coachregister.E006).
+COACHREGISTER_MAIL_DIR = env_str("COACHREGISTER_MAIL_DIR")
+if COACHREGISTER_MAIL_DIR and ENV == "development":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(Path(COACHREGISTER_MAIL_DIR).resolve())
 
 # Log lines carry no personal data: paths hold only pseudonyms, and invitation tokens in paths
 # are redacted (lib/logfilters.py). gunicorn's access log is off for the same reason.

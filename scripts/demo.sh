@@ -25,8 +25,12 @@ if [ ! -s var/master_key ]; then
   .venv/bin/python -c 'from coachregister.lib.crypto import new_master_key; print(new_master_key("demo1"))' > var/master_key
 fi
 
-export COACHREGISTER_ENV=production
+# Development, not production: only there does the register write its mail into files
+# (COACHREGISTER_MAIL_DIR, refused in production by check coachregister.E006), so that the
+# invitation, the portal links and the decision notices can be read without an SMTP server.
+export COACHREGISTER_ENV=development
 export COACHREGISTER_HTTPS=false   # the demo listens on http://127.0.0.1 only
+export COACHREGISTER_MAIL_DIR="$PWD/var/mail"
 export SECRET_KEY_FILE="$PWD/var/secret_key"
 export COACHREGISTER_MASTER_KEY_FILE="$PWD/var/master_key"
 export COACHREGISTER_VAR_DIR="$PWD/var"
@@ -38,8 +42,25 @@ unset DATABASE_URL
 .venv/bin/coachregister collectstatic --no-input -v 0
 .venv/bin/coachregister demo
 
+mkdir -p var/mail
+
+# The outbox worker sends the queued mail (into var/mail/) and runs the daily jobs; it runs
+# in the background and stops with the server.
+.venv/bin/coachregister worker --interval 2 &
+WORKER_PID=$!
+.venv/bin/gunicorn -c python:coachregister.gunicorn_conf \
+  --bind "127.0.0.1:${PORT}" coachregister.wsgi:application &
+SERVER_PID=$!
+stop() {
+  trap - INT TERM EXIT
+  kill -TERM "$SERVER_PID" "$WORKER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" "$WORKER_PID" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
 echo
 echo "coachregister is running at http://127.0.0.1:${PORT}/  (Ctrl+C stops it)"
+echo "Mail is not sent: each message is written as a file into $PWD/var/mail/"
 echo
-exec .venv/bin/gunicorn -c python:coachregister.gunicorn_conf \
-  --bind "127.0.0.1:${PORT}" coachregister.wsgi:application
+# Whichever of the two stops first ends the demo, and the other is stopped with it.
+wait -n "$SERVER_PID" "$WORKER_PID" || true

@@ -273,6 +273,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         from coachregister.retention.services import past_purge_day
 
         context["past_purge_day"] = past_purge_day()  # art. 10.1: the number that must be 0
+    if user.role == Role.AUDITOR:  # art. 5.4: the auditor's open (and coming) engagements
+        from django.utils import timezone
+
+        from coachregister.audit.models import Engagement
+
+        now = timezone.now()
+        coming = Engagement.objects.filter(auditor=user, window_until__gt=now).order_by(
+            "window_from")
+        context["engagements_open"] = [e for e in coming if e.window_from <= now]
+        context["engagements_coming"] = [e for e in coming if e.window_from > now]
     from coachregister.retention.views import mailbox_tasks_for
 
     context["mailbox_tasks"] = mailbox_tasks_for(request)  # art. 12.1

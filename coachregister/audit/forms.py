@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coachregister.accounts.models import User
+from coachregister.audit.labels import action_choices
 from coachregister.audit.models import Outcome
 from coachregister.lib.formfields import MomentField
 
@@ -53,12 +54,8 @@ class DayRangeMixin:
 
 
 class EventFilterForm(DayRangeMixin, forms.Form):
-    action = forms.CharField(
-        label=_("Action starts with"),
-        required=False,
-        max_length=100,
-        help_text=_("For example accounts.login"),
-    )
+    # Chosen from the one table of labels (labels.py): an area ("accounts.") or one action.
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=action_choices)
     actor = forms.ModelChoiceField(
         label=_("Staff member"), queryset=User.objects.order_by("full_name"), required=False
     )

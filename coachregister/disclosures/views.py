@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.audit import display
 from coachregister.audit.queries import accesses_of
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
@@ -153,5 +154,6 @@ def who_saw(request: HttpRequest, pseudonym: str) -> HttpResponse:
     return render(
         request,
         "disclosures/who_saw.html",
-        {"coachee": coachee, "rows": [(e, reasons.get(e.pk)) for e in events]},
+        {"coachee": coachee,
+         "rows": [(row, reasons.get(row.event.pk)) for row in display.rows(events, request.user)]},
     )

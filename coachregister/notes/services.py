@@ -51,12 +51,44 @@ def _person(coachee: Coachee) -> nameguard.Person:
     return nameguard.Person(contact.first_name, contact.last_name, contact.email, contact.phone)
 
 
+# The same refusals with the words that matched, for the coach's page only (issue 14): the
+# coach typed them and knows the name, so saying which word it was helps and discloses nothing.
+GUARD_MESSAGES_WORDS = {
+    nameguard.NAME: gettext_lazy(
+        "The text contains the coachee's name: “%(words)s”. Leave names out."
+    ),
+    nameguard.EMAIL: gettext_lazy(
+        "The text contains an email address: “%(words)s”. Leave it out."
+    ),
+    nameguard.PHONE: gettext_lazy(
+        "The text contains a phone number: “%(words)s”. Leave it out."
+    ),
+}
+
+
 def guard(coachee: Coachee, text: str, code: str = "name_guard") -> None:
-    """Refuse text that names the coachee or holds contact data; the message names the kind
-    of data, never the matching text."""
-    found = nameguard.check(text, _person(coachee))
+    """Refuse text that names the coachee or holds contact data (art. 3.1). The message of
+    the error names the kind of data, never the matching text, so that nothing that logs an
+    exception or writes an audit event can carry it; the words that matched ride along as
+    the attribute `matched` of each error, for `guard_message` on the coach's page only."""
+    found = nameguard.find(text, _person(coachee))
     if found:
-        raise ValidationError([ValidationError(GUARD_MESSAGES[kind], code=code) for kind in found])
+        errors = []
+        for finding in found:
+            error = ValidationError(GUARD_MESSAGES[finding.kind], code=code)
+            error.matched = (finding.kind, finding.text)  # type: ignore[attr-defined]
+            errors.append(error)
+        raise ValidationError(errors)
+
+
+def guard_message(error: ValidationError) -> str | ValidationError:
+    """The refusal as the coach who wrote the text sees it: with the word that matched, when
+    the guard found one (issue 14). Only for rendering into that coach's form."""
+    matched = getattr(error, "matched", None)
+    if not matched or not matched[1]:
+        return error
+    kind, words = matched
+    return str(GUARD_MESSAGES_WORDS[kind] % {"words": words})
 
 
 def _check_writable(actor: User, trajectory: Trajectory) -> Coachee:

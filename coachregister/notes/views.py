@@ -78,10 +78,14 @@ def session_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
     if isinstance(trajectory, HttpResponse):
         return trajectory
     form = SessionForm(request.POST or None)
+    keywords_allowed = _keywords_allowed(trajectory)
+    if not keywords_allowed:
+        del form.fields["keywords"]
     if request.method == "POST" and form.is_valid():
+        data = {"keywords": "", **form.cleaned_data}
         try:
             services.session_record(
-                actor=request.user, request=request, trajectory=trajectory, **form.cleaned_data
+                actor=request.user, request=request, trajectory=trajectory, **data
             )
         except PermissionDenied:
             return deny(request, object_type=services.TRAJECTORY, object_id=pseudonym)
@@ -90,14 +94,28 @@ def session_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
         else:
             messages.success(request, _("The session has been saved."))
             return redirect("notes:dossier", pseudonym=pseudonym)
-    return render(request, "notes/session_form.html", {"form": form, "trajectory": trajectory})
+    return render(
+        request,
+        "notes/session_form.html",
+        {"form": form, "trajectory": trajectory, "keywords_allowed": keywords_allowed},
+    )
+
+
+def _keywords_allowed(trajectory: Trajectory) -> bool:
+    """Keywords are offered only with the coachee's consent in force (art. 3.1, GDPR art.
+    9(2)(a)); without it the page says why instead of a field the service would refuse."""
+    coachee = trajectory.coachee
+    return coachee is None or consents.in_force(coachee, Purpose.SESSION_KEYWORDS)
 
 
 def _errors_to_form(form: object, exc: ValidationError) -> None:
-    """Name-guard refusals belong to the keywords field; other refusals to the form."""
+    """Name-guard refusals belong to the keywords field, with the words that matched (the
+    coach wrote them; the page is theirs only); other refusals to the form."""
     fields = {"name_guard": "keywords", "name_guard_reason": "reason"}
     for error in exc.error_list:
-        form.add_error(fields.get(error.code or ""), error)  # type: ignore[attr-defined]
+        field = fields.get(error.code or "")
+        message = services.guard_message(error) if field else error
+        form.add_error(field, message)  # type: ignore[attr-defined]
 
 
 def _session(request: HttpRequest, pk: int) -> CoachingSession | HttpResponse:
@@ -119,10 +137,11 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if session.author_id != request.user.pk:
         return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
     locked = session.is_locked()
+    keywords_allowed = _keywords_allowed(trajectory)
     keywords = services.current_keywords(trajectory.coachee, session)
     form_class = AmendForm if locked else KeywordsForm
     form = form_class(request.POST or None, initial={"keywords": keywords})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and keywords_allowed and form.is_valid():
         try:
             if locked:
                 services.keywords_amend(
@@ -150,6 +169,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "trajectory": trajectory,
             "locked": locked,
+            "keywords_allowed": keywords_allowed,
         },
     )
 

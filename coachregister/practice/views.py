@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from coachregister.accounts import reauth
+from coachregister.accounts import policy, reauth
 from coachregister.accounts.access import REGISTER_ROLES, deny, roles_required
 from coachregister.accounts.models import Role
 from coachregister.lib.feedback import carry_out
@@ -18,6 +18,20 @@ from coachregister.practice.models import PracticeSettings, ProcessingPurpose
 # Art. 12.2: who needs a second step depends on these; changing them asks for a fresh
 # confirmation (accounts/reauth.py), the other settings do not.
 SIGN_IN_POLICY_FIELDS = ("office_networks", "two_factor_everywhere")
+PUBLISH_OFFER = "practice.settings.publish_offer"
+
+
+def _published_texts() -> dict[str, str]:
+    """The texts that the settings generate and that are published as versions: the next
+    privacy regulation (art. 2, with the waiting changes) and the confidentiality statement
+    (art. 4.1f). Compared before and after a save to know what to offer to publish."""
+    from coachregister.accounts.services import statement_text
+    from coachregister.practice import promises
+
+    return {
+        "regulation": services.regulation_text(promises.with_pending(), language="nl"),
+        "statement": statement_text(PracticeSettings.load()),
+    }
 
 
 @roles_required(*REGISTER_ROLES)
@@ -27,6 +41,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     may_edit = request.user.role == "owner"
     # Read before validating: the form writes the posted values onto `practice`.
     policy_before = {name: getattr(practice, name) for name in SIGN_IN_POLICY_FIELDS}
+    texts_before = _published_texts() if request.method == "POST" and may_edit else {}
     form = PracticeSettingsForm(request.POST or None, instance=practice)
     if not may_edit:
         for field in form.fields.values():
@@ -49,13 +64,25 @@ def settings_view(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, _(
                     "A change that weakens a promise of the privacy regulation takes effect "
                     "only when you publish the regulation that states it."))
+            after = _published_texts()
+            offer = [name for name, text in texts_before.items() if after[name] != text]
+            if offer:
+                request.session[PUBLISH_OFFER] = offer
             return redirect("practice:settings")
+    offer = request.session.pop(PUBLISH_OFFER, []) if request.method == "GET" else []
     return render(
         request,
         "practice/settings.html",
         {
             "form": form,
             "may_edit": may_edit,
+            # Art. 12.2: the address this request comes from, so the owner can tell which
+            # network the office is on (and whether it already counts as inside).
+            "client_address": getattr(request, "client_ip", None),
+            "inside_office": policy.from_office(request),
+            # Art. 2, 4.1f: the change altered the regulation or the confidentiality
+            # statement; offer to publish it (the owner decides when).
+            "publish_offer": offer if may_edit else [],
             # Art. 2.1, 2.2: the purposes the register allows; the owner adds and retires.
             "purposes": ProcessingPurpose.objects.all(),
             "purpose_form": PurposeForm(prefix="purpose"),

@@ -72,7 +72,13 @@ class DecideForm(forms.Form):
         help_text=_("Required when refusing, also in part: why it is necessary and proportionate."),
     )
     other_form = forms.CharField(
-        label=_("Answered in another form (art. 7.4)"), required=False, max_length=200
+        label=_("The coachee asked for the answer in another form (art. 7.4)"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "For example: on paper by post, or collected in person. Leave empty to mail the "
+            "coachee a notice with a link to the letter in the portal."
+        ),
     )
     restriction_ground = forms.ChoiceField(
         label=_("Why restriction is asked (GDPR art. 18(1))"),

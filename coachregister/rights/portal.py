@@ -36,6 +36,9 @@ from coachregister.rights.models import PortalLink, PortalLookup
 log = logging.getLogger(__name__)
 
 LINK_VALID = timedelta(minutes=30)
+# A decision notice is read when the coachee reads their mail, not within minutes; its link
+# still opens once only, and a newer link (asked on the portal page) makes it invalid.
+NOTICE_LINK_VALID = timedelta(days=7)
 LOOKUP_MAX_AGE = timedelta(hours=1)
 LOOKUP_PURPOSE = "portal:lookup"
 SESSION_COACHEE = "coachregister_portal_coachee"
@@ -95,6 +98,25 @@ def _link_send(coachee: Coachee) -> None:
     event_record(
         action="rights.portal.link_sent", object_type="coachee", object_id=coachee.pseudonym
     )
+
+
+def start_url() -> str:
+    """The portal page where the coachee asks for a new link."""
+    return settings.COACHREGISTER_BASE_URL.rstrip("/") + reverse("rights:portal_start")
+
+
+def letter_link(coachee: Coachee, letter: object) -> str:
+    """A single-use portal link that opens on `letter` (art. 7, 8.2: the decision notice).
+    Only the token's hash is stored; the link names no person, only the letter's number.
+    Inside the caller's transaction."""
+    token = tokens.new_token()
+    PortalLink.objects.create(
+        coachee=coachee, token_hash=tokens.token_hash(token),
+        expires_at=timezone.now() + NOTICE_LINK_VALID,
+    )
+    return settings.COACHREGISTER_BASE_URL.rstrip("/") + reverse(
+        "rights:portal_enter", args=[token]
+    ) + f"?letter={letter.pk}"  # type: ignore[attr-defined]
 
 
 def _lookup_answer(pk: int) -> bool:
@@ -185,5 +207,25 @@ def overview(coachee: Coachee) -> dict[str, object]:
     return sections.build(coachee)
 
 
+# GDPR art. 20: the export's keys are stable and documented (README, "Portability export").
+# A change that renames or removes a key raises the version; adding one does not.
+EXPORT_FORMAT = "coachregister-portability"
+EXPORT_VERSION = 1
+
+
 def overview_json(coachee: Coachee) -> str:
-    return json.dumps(overview(coachee), ensure_ascii=False, indent=2)
+    """The copy as a file for another program (GDPR art. 20): an `export` header naming the
+    format and its version, then every section under its stable key. Codes (`kind`,
+    `status`, ...) are stable; the `*_label` texts are in the coachee's language; moments are
+    ISO 8601 in UTC, dates ISO 8601."""
+    with override(coachee.language):
+        data = {
+            "export": {
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "created": timezone.now().isoformat(),
+                "language": coachee.language,
+            },
+            **overview(coachee),
+        }
+    return json.dumps(data, ensure_ascii=False, indent=2)

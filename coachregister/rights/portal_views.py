@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -119,6 +120,9 @@ def portal_enter(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "rights/portal_link_invalid.html", status=410)
     request.session.cycle_key()
     request.session[portal.SESSION_COACHEE] = coachee.pk
+    letter = request.GET.get("letter", "")
+    if letter.isascii() and letter.isdigit():  # a decision notice: open on its letter
+        return redirect(reverse("rights:portal_home") + f"#letter-{int(letter)}")
     return redirect("rights:portal_home")
 
 

@@ -38,6 +38,20 @@ def _when(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _anonymised(user: object) -> bool:
+    from coachregister.retention.others import anonymised_username
+
+    return getattr(user, "username", "") == anonymised_username(user)  # type: ignore[arg-type]
+
+
+def _name(user: object) -> str:
+    """A staff member's name; empty once the account is anonymised (the reader is then told
+    the role only)."""
+    if user is None or _anonymised(user):
+        return ""
+    return str(getattr(user, "full_name", ""))
+
+
 def _label(choices: object, value: str) -> str:
     return str(dict(choices.choices).get(value, value)) if value else ""  # type: ignore[attr-defined]
 
@@ -63,7 +77,7 @@ def trajectories(coachee: Coachee) -> list[dict[str, object]]:
         {
             "pseudonym": t.pseudonym,
             "client": t.client.name,
-            "coach": t.coach.full_name,
+            "coach": _name(t.coach),
             "status": t.status,
             "status_label": t.get_status_display(),
             "start": str(t.started_on or ""),
@@ -112,7 +126,7 @@ def sessions(coachee: Coachee) -> list[dict[str, object]]:
             versions.append({
                 "number": version.number,
                 "written": _when(version.written_at),
-                "written_by": version.written_by.full_name,
+                "written_by": _name(version.written_by),
                 "keywords": keywords,
                 "reason": reason,
             })
@@ -292,7 +306,7 @@ def mailbox(coachee: Coachee) -> list[dict[str, object]]:
 
     return [
         {
-            "coach": t.assigned_to.full_name,
+            "coach": _name(t.assigned_to),
             "created": _when(t.created_at),
             "removed": _when(t.confirmed_at),
         }
@@ -333,6 +347,7 @@ def accesses(coachee: Coachee) -> list[dict[str, object]]:
     and the sealed explanation where the opening recorded one (its `ContactAccess` row),
     those rows fetched in one query."""
     from coachregister.accounts.models import Role
+    from coachregister.audit.labels import action_label
     from coachregister.audit.queries import accesses_of
     from coachregister.coachees.models import AccessReason, ContactAccess
 
@@ -352,11 +367,13 @@ def accesses(coachee: Coachee) -> list[dict[str, object]]:
         reason = detail.get("reason", "") if isinstance(detail.get("reason"), str) else ""
         result.append({
             "when": _when(e.created_at),
-            "who": e.actor.full_name if e.actor else "",
+            # After a staff account is anonymised (retention/others.py) only its role is told.
+            "who": _name(e.actor),
             "role": e.actor_role,
             "role_label": _label(Role, e.actor_role),
             "what": e.action,
-            "what_label": str(READ_LABELS.get(e.action, e.action)),
+            # The coachee's wording where it differs, else the one table (audit/labels.py).
+            "what_label": str(READ_LABELS.get(e.action) or action_label(e.action)),
             "outcome": e.outcome,
             "reason": reason,
             "reason_label": _label(AccessReason, reason),

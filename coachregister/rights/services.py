@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from coachregister.audit.services import event_record
 from coachregister.coachees import vault
@@ -29,7 +29,7 @@ from coachregister.outbox.services import message_enqueue
 from coachregister.practice import promises
 from coachregister.retention import journal
 from coachregister.retention.services import erasure_held
-from coachregister.rights.models import SEALED, Channel, DataRequest, Kind
+from coachregister.rights.models import SEALED, Channel, DataRequest, Kind, Letter
 from coachregister.trajectories.access import require_manager
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ def request_extend(
             update_fields=["extended_until", "extension_reasons_enc", "extension_told_at"]
         )
         contact = vault.open_contact(coachee)
-        with override("nl"):
+        with override(coachee.language):  # GDPR art. 12(1): in the coachee's language
             body = render_to_string(
                 "rights/mail_extension.txt",
                 {
@@ -398,8 +398,49 @@ def request_decide(
                 contact=contact,
             )
         else:
-            _write_letter(data_request, coachee, contact, told, keywords_session)
+            corrections = None
+            if data_request.kind == Kind.RECTIFICATION:
+                done = granted_changes if carried else {}
+                corrections = (
+                    {k: v for k, v in (done or {}).items() if k in CORRECTABLE},
+                    [k for k in requested if k in CORRECTABLE and k not in (done or {})],
+                )
+            letter = _write_letter(
+                data_request, coachee, contact, told, keywords_session, corrections
+            )
+            if not other_form.strip():
+                decision_notice(coachee=coachee, contact=contact, letter=letter)
     return data_request
+
+
+def decision_notice(*, coachee: Coachee, contact: vault.Contact, letter: Letter) -> None:
+    """Art. 7.1, 8.2; GDPR art. 12(1), 12(3), 12(4): the coachee is told of every decision,
+    in their language, through the outbox, with a single-use portal link that opens on the
+    letter. Whatever the channel the request came by (a phone call or a letter as well), and
+    also while their data is restricted: the answer is what the law requires, not a use of
+    the data (GDPR art. 18(2) does not stop it). Not sent when the coachee asked for another
+    form (art. 7.4): the decision records that form instead. Inside the decision's
+    transaction, so no decision stands untold."""
+    from coachregister.rights import portal
+
+    link = portal.letter_link(coachee, letter)
+    data_request = letter.request
+    with override(coachee.language):
+        body = render_to_string(
+            "rights/mail_decision_notice.txt",
+            {
+                "contact": contact,
+                "request": data_request,
+                "link": link,
+                "days": portal.NOTICE_LINK_VALID.days,
+                "start": portal.start_url(),
+            },
+        )
+        subject = _("Our decision on your request")
+    message_enqueue(
+        kind="rights_decision_notice", to=contact.email, subject=subject, body=body,
+        coachee_pseudonym=coachee.pseudonym,
+    )
 
 
 def _keywords_asked(
@@ -499,27 +540,48 @@ def _tell_recipients(
     return told
 
 
+FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "email": gettext_lazy("Email address"),
+    "phone": gettext_lazy("Telephone number"),
+}
+
+
 def _write_letter(
     data_request: DataRequest,
     coachee: Coachee,
     contact: vault.Contact,
     told: list[object],
     keywords_session: CoachingSession | None = None,
-) -> None:
+    corrections: tuple[dict[str, str], list[str]] | None = None,
+) -> Letter:
+    """The decision letter (art. 7, 8.2, 8.3) in the coachee's language. Every label in it,
+    the copy's included, is made in that language; a correction letter says field by field
+    what was changed (the new value only) and what was not; every remedy is named (GDPR
+    art. 12(4)): the practice's complaints procedure, the supervisory authority, the court."""
+    from coachregister.complaints.models import ComplaintProcedure
     from coachregister.lib.pdf import render_pdf
     from coachregister.practice.models import PracticeSettings
     from coachregister.rights.models import Letter, RefusalGround
 
-    grounds = [
-        label
-        for value, label in RefusalGround.choices
-        if value in data_request.refusal_grounds.split(",")
-    ]
     answer = None
-    if data_request.kind in (Kind.ACCESS, Kind.PORTABILITY) and data_request.decision != "refused":
-        from coachregister.rights.portal import overview
+    with override(coachee.language):
+        grounds = [
+            str(label)
+            for value, label in RefusalGround.choices
+            if value in data_request.refusal_grounds.split(",")
+        ]
+        if (
+            data_request.kind in (Kind.ACCESS, Kind.PORTABILITY)
+            and data_request.decision != "refused"
+        ):
+            from coachregister.rights.portal import overview
 
-        answer = overview(coachee)  # art. 7.1-7.3: the overview and the complete copy
+            answer = overview(coachee)  # art. 7.1-7.3: the overview and the complete copy
+        changed, unchanged = corrections or ({}, [])
+        corrected = [(str(FIELD_LABELS[k]), v) for k, v in changed.items()]
+        not_corrected = [str(FIELD_LABELS[k]) for k in unchanged]
     pdf = render_pdf(
         "rights/letter_decision.html",
         {
@@ -533,13 +595,16 @@ def _write_letter(
             "keywords_session": keywords_session,  # art. 8.1: which session changed
             # Art. 7.3, 10.1: the retention and fee the letter states are the settings'.
             "promises": promises.current(),
+            "procedure": ComplaintProcedure.load(),
+            "corrected": corrected,
+            "not_corrected": not_corrected,
         },
         coachee.language,
     )
     key = crypto.new_data_key()
     purpose = letter_purpose(data_request.pk)
     wrapped, epoch_id = keyring.wrap(key, purpose)
-    Letter.objects.create(
+    return Letter.objects.create(
         request=data_request, wrapped_key=wrapped, key_id=epoch_id,
         pdf_enc=crypto.encrypt_text(key, pdf_b64(pdf), f"{purpose}:pdf"),
     )
@@ -612,12 +677,19 @@ def _erase(
     the outbox, under its own key), then the shredder's erasure scope destroys the data key
     and everything under it, leaving a tombstone; journalled, so a restore cannot undo it.
     The audit events stay; they hold only pseudonyms."""
+    from coachregister.complaints.models import ComplaintProcedure
+    from coachregister.practice.models import PracticeSettings
+
     queued: list[int] = []
     told = _tell_recipients(coachee, data_request, queued)
-    with override("nl"):
+    # No portal remains to hold a letter: the confirmation mail is the letter, with the
+    # remedies of GDPR art. 12(4), in the coachee's language.
+    with override(coachee.language):
         body = render_to_string(
             "rights/mail_erasure_done.txt",
-            {"contact": contact, "recipients": told, "request": data_request},
+            {"contact": contact, "recipients": told, "request": data_request,
+             "practice": PracticeSettings.load(), "procedure": ComplaintProcedure.load(),
+             "today": timezone.now()},
         )
         subject = _("Your data has been erased")
     confirmation = message_enqueue(

@@ -51,7 +51,7 @@ def test_access_road(tmp_path: Path) -> None:
         # One link mail among the others (the coach's notice, the audit checkpoint).
         [link] = inbox.portal_links()
         coachee.goto(link)
-        expect(coachee.locator("h1")).to_contain_text("Je gegevens")
+        expect(coachee.locator("h1")).to_contain_text("Uw gegevens")
         coachee.select_option("#id_kind", "access")
         coachee.click("button.primary")
         expect(coachee.locator("body")).to_contain_text("antwoord uiterlijk")

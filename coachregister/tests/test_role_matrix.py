@@ -505,6 +505,8 @@ TABLE: dict[str, Row] = {
                                      by("mailbox_task", "pk"), carries_out=True),
     # art. 12.1: the vCard is for the coachee's own coach only.
     "coachees:vcard": Row(page(own={COACH}), page(own={COACH}), COACHEE_PS),
+    # --- issue 14: the audit trail as a spreadsheet (art. 6): the browser's readers only ---
+    "audit:event_csv": Row(page(MANAGERS), page(MANAGERS)),
 }
 
 

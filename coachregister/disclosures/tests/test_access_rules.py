@@ -90,7 +90,8 @@ def test_auditor_reads_exactly_the_sample_during_the_window(
             "duration_minutes": 30, "keywords": "x"})
         assert new_session.status_code == 403  # read-only
         report = client_for(owner).get(reverse("audit:engagement", args=[engagement.pk]))
-        opened = {e.object_id for e in report.context["opened"] if e.outcome == "allowed"}
+        opened = {row.event.object_id for row in report.context["opened"]
+                  if row.event.outcome == "allowed"}
         assert opened == sample
         assert report.context["redrawn"]
     with time_machine.travel(start + timedelta(days=3)):

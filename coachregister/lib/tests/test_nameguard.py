@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from coachregister.lib.nameguard import EMAIL, NAME, PHONE, Person, check, fold
+from coachregister.lib.nameguard import EMAIL, NAME, PHONE, Finding, Person, check, find, fold
 
 pytestmark = pytest.mark.article("3.1")
 
@@ -18,6 +18,10 @@ NGUYEN = Person("Thị Lan", "Nguyễn", "lan@example.vn", "+84912345678")
 JOSE = Person("José María", "García López", "jm.garcia@example.es", "+34612345678")
 BO = Person("Bo", "Bos", "", "")
 KAROLINA = Person("Karolina", "Wiśniewska", "", "")
+ANNA = Person("Marieke", "Smit", "anna@voorbeeld.nl", "")  # a four-letter local part
+WANG = Person("小明", "王", "", "")
+YAMADA = Person("太郎", "山田", "", "")
+MINJI = Person("민지", "김", "", "")
 
 CASES = [
     # (person, text, kinds found)
@@ -105,6 +109,33 @@ CASES = [
     (EVA, "2026-03-12", []),
     (EVA, "score 7/10, doel 8", []),
     (EVA, "", []),
+    # A four-letter local part follows the whole-word rule of a four-letter name (issue 14)
+    (ANNA, "annalen doorgenomen", []),
+    (ANNA, "hosanna en savannah", []),
+    (ANNA, "mail anna vandaag", [EMAIL]),
+    (ANNA, "Anna's mail", [EMAIL]),
+    (ZOE, "zoeodyssee", []),  # the local part "zoe.o" inside a longer word
+    # Scripts without spaces between words: a part matches anywhere (issue 14)
+    (WANG, "今天王先生很累", [NAME]),
+    (WANG, "小明今天很累", [NAME]),
+    (WANG, "今天他很累", []),
+    (YAMADA, "山田さんは疲れている", [NAME]),
+    (YAMADA, "太郎は元気", [NAME]),
+    (YAMADA, "今日は元気", []),
+    (MINJI, "민지가 피곤해요", [NAME]),
+    (MINJI, "오늘 피곤해요", []),
+    (EVA, "werkdruk 山田 balans", []),  # someone else's name is not the coachee's
+    # Email addresses written to dodge the pattern (issue 14)
+    (EVA, "mail naam [at] domein [dot] nl", [EMAIL]),
+    (EVA, "mail naam at domein punt nl", [EMAIL]),
+    (EVA, "naam(at)domein.nl", [EMAIL]),
+    (EVA, "naam{at}domein{punt}com", [EMAIL]),
+    (EVA, "naam @ domein . nl", [EMAIL]),
+    (EVA, "naam AT domein DOT org", [EMAIL]),
+    (EVA, "naam apenstaartje domein punt nl", [EMAIL]),
+    (EVA, "stress at work. Daarna rust", []),
+    (EVA, "at home, punt uit", []),
+    (EVA, "ratatouille at the party", []),
 ]
 
 
@@ -115,6 +146,31 @@ def test_guard_table(person: Person, text: str, kinds: list[str]) -> None:
 
 def test_the_table_is_large_enough() -> None:
     assert len(CASES) >= 60
+
+
+FOUND = [
+    # (person, text, what the coach is shown): the words as they wrote them, whole
+    (EVA, "Gesprek met Eva over rust", [Finding(NAME, "Eva")]),
+    (EVA, "mevrouw de Vries belde", [Finding(NAME, "de Vries")]),
+    (EVA, "Vriesje", [Finding(NAME, "Vriesje")]),
+    (ZOE, "ZOË voelt zich beter", [Finding(NAME, "ZOË")]),
+    (JW, "met Jan Willem gesproken", [Finding(NAME, "Jan Willem")]),
+    (WANG, "今天王先生很累", [Finding(NAME, "王")]),
+    (EVA, "bel 06-12345678 morgen", [Finding(PHONE, "06-12345678")]),
+    (EVA, "0612 en dan 345678", [Finding(PHONE, "0612 en dan 345678")]),
+    (EVA, "mail naam [at] domein [dot] nl!", [Finding(EMAIL, "naam [at] domein [dot] nl")]),
+    (EVA, "zie iemand@voorbeeld.nl", [Finding(EMAIL, "iemand@voorbeeld.nl")]),
+    (ANNA, "mail anna vandaag", [Finding(EMAIL, "anna")]),
+    (EVA, "werkdruk en slaap", []),
+]
+
+
+@pytest.mark.parametrize(("person", "text", "findings"), FOUND)
+def test_find_names_the_words_that_matched(
+    person: Person, text: str, findings: list[Finding]
+) -> None:
+    assert find(text, person) == findings
+    assert check(text, person) == [f.kind for f in findings]
 
 
 def test_fold_strips_case_and_diacritics() -> None:
@@ -145,3 +201,16 @@ def test_a_text_with_the_name_inserted_is_always_refused(
     assert NAME in check(with_last, person)
     if NAME not in check(plain, person):
         assert check(plain, person) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=FILLER, after=FILLER, person=st.sampled_from([EVA, ZOE, JW, ANNE, WANG, ANNA]))
+def test_what_find_quotes_is_always_part_of_the_text(
+    before: str, after: str, person: Person
+) -> None:
+    """Whatever matched, the coach is shown words that stand in their own text."""
+    text = f"{before} {person.first_name}-{person.last_name.upper()} {after}"
+    findings = find(text, person)
+    assert findings and findings[0].kind == NAME
+    for finding in findings:
+        assert finding.text and finding.text in text

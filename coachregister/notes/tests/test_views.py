@@ -107,8 +107,9 @@ def test_guard_message_on_the_form(
     )
     assert response.status_code == 200
     errors = response.context["form"].errors["keywords"]
-    assert errors and "Anne" not in " ".join(errors)
-    assert "Anne voelt zich beter" in response.content.decode()  # the text is not lost
+    # The coach is told which word matched (issue 14); the text is not lost.
+    assert len(errors) == 1 and "\u201cAnne\u201d" in errors[0]
+    assert "Anne voelt zich beter" in response.content.decode()
 
 
 @pytest.mark.parametrize("role_fixture", ROLE_FIXTURES)

@@ -216,7 +216,8 @@ def test_no_mail_about_a_restricted_coachee_but_what_the_law_requires(
     portal.lookups_process()
     services.restriction_lift(actor=owner, request=None, coachee=coachee)
     kinds = set(OutboxMessage.objects.values_list("kind", flat=True))
-    assert kinds == {"rights_extension", "portal_link", "rights_restriction_lifted"}
+    assert kinds == {"rights_extension", "rights_decision_notice", "portal_link",
+                     "rights_restriction_lifted"}
     # Lifted: the reminders resume.
     with time_machine.travel(task.created_at + timedelta(days=40)):
         assert others.paper_tasks_remind()["reminded"] == 1

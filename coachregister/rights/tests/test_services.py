@@ -94,6 +94,8 @@ def test_extension_only_with_reasons_told_before_the_first_deadline(
     owner: User, coachee: Coachee
 ) -> None:
     allow_extension()
+    coachee.language = "nl"  # the mail is in the coachee's language (GDPR art. 12(1))
+    coachee.save(update_fields=["language"])
     data_request = register(
         owner, coachee, received_at=datetime(2027, 3, 10, 9, tzinfo=PRACTICE_TZ)
     )
