@@ -104,10 +104,22 @@ class UserForm(forms.ModelForm):
         fields = ["username", "full_name", "email", "role", "contract_reference", "contract_end"]
         widgets = {"contract_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
+    # Art. 1.4: an owner may change everything, other owners included; a new owner is made
+    # only with this box ticked, so a slip of the role list cannot make one.
+    confirm_owner = forms.BooleanField(
+        label=_("I confirm: this person becomes an owner, with every power in the register."),
+        required=False,
+    )
+
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = access.assignable_roles(actor)
-        self.fields["role"].choices = [c for c in Role.choices if c[0] in allowed]
+        choices = [c for c in Role.choices if c[0] in allowed]
+        if not self.instance.pk:  # a new account: no role is preset, it is chosen
+            choices = [("", _("Choose a role")), *choices]
+        else:
+            del self.fields["confirm_owner"]
+        self.fields["role"].choices = choices
         self.fields["contract_reference"].help_text = _("Only for a third party (art. 5.3).")
         self.fields["contract_end"].help_text = _(
             "Only for a third party: after this date the account no longer signs in."
@@ -117,6 +129,10 @@ class UserForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if (data.get("role") == Role.OWNER and "confirm_owner" in self.fields
+                and not data.get("confirm_owner")):
+            self.add_error("confirm_owner", _("Tick the box to make a new owner."))
+        data.pop("confirm_owner", None)
         if data.get("role") == Role.THIRD_PARTY:
             if not data.get("contract_reference"):
                 self.add_error("contract_reference", _("A third party needs a contract reference."))

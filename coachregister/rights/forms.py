@@ -24,7 +24,8 @@ class RequestForm(forms.Form):
         label=_("Received by"), choices=[c for c in Channel.choices if c[0] != "portal"]
     )
     received_at = MomentField(
-        label=_("Received on"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Received on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     verification = forms.CharField(
         label=_("How identity was checked"),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,7 +32,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @roles_required(*REGISTER_ROLES)
 def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
-    form = RequestForm(request.POST or None)
+    # Most requests are recorded the day they come in: "received on" starts at now.
+    form = RequestForm(request.POST or None,
+                       initial={"received_at": timezone.localtime().replace(second=0,
+                                                                           microsecond=0)})
     add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -137,7 +137,8 @@ def test_creating_an_owner_or_administrator_needs_a_fresh_confirmation(
     role: str, owner: User, client_for: Callable[[User], Client]
 ) -> None:
     client = client_for(owner)
-    data = {"username": "nieuw", "full_name": "Nieuw", "email": "n@staff.example", "role": role}
+    data = {"username": "nieuw", "full_name": "Nieuw", "email": "n@staff.example", "role": role,
+            "confirm_owner": "on"}
     refused = client.post(reverse("accounts:user_new"), data)
     assert refused["Location"] == confirm_page(reverse("accounts:user_new"))
     assert not User.objects.filter(username="nieuw").exists()

@@ -98,7 +98,7 @@ def test_administrator_role_choices_exclude_owner_and_administrator(
 ) -> None:
     form = client_for(administrator).get(reverse("accounts:user_new")).context["form"]
     assert {value for value, _label in form.fields["role"].choices} == {
-        Role.COACH, Role.THIRD_PARTY, Role.AUDITOR
+        "", Role.COACH, Role.THIRD_PARTY, Role.AUDITOR
     }
     response = client_for(administrator).post(reverse("accounts:user_new"), {
         "username": "baas", "full_name": "Baas", "email": "b@staff.example",
@@ -121,3 +121,4 @@ def test_user_list_query_count_does_not_grow(
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
