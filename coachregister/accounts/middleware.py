@@ -66,6 +66,11 @@ class ClientAddressMiddleware:
         return self.get_response(request)
 
 
+# What a user with a password someone else has seen may still open: the change itself and
+# signing out.
+FIRST_PASSWORD_OPEN = {"accounts:password_change", "accounts:logout"}
+
+
 class AccessPolicyMiddleware:
     """Closed by default: a view is reachable anonymously only when marked `public`; a signed-in
     user passes the session limits, the sign-in policy and the confidentiality gate first."""
@@ -103,6 +108,13 @@ class AccessPolicyMiddleware:
                 _("You are outside the office network now. Please sign in again with your "
                   "second step."),
             )
+        if request.user.must_change_password and request.resolver_match is not None and (
+            request.resolver_match.view_name not in FIRST_PASSWORD_OPEN
+        ):
+            # Art. 12.2: a password someone else has seen is changed before anything else.
+            messages.info(request, _("Choose your own password first: the one you were given "
+                                     "has been seen by someone else."))
+            return redirect("accounts:password_change")
         if getattr(view_func, "coachregister_before_gate", False):
             return None
         if not services.confidentiality_accepted(request.user):

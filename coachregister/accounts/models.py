@@ -49,6 +49,9 @@ class User(AbstractBaseUser):
     # Art. 5.3: a third party works under a contract, until its end date.
     contract_reference = models.CharField(_("contract reference"), max_length=100, blank=True)
     contract_end = models.DateField(_("contract end date"), null=True, blank=True)
+    # A password someone else has seen (made by an owner, the administrator or createowner)
+    # is changed by its user at the first sign-in, before anything else (art. 12.2).
+    must_change_password = models.BooleanField(default=False, editable=False)
     # Rotated by "sign out everywhere": every session's auth hash then stops matching.
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
 

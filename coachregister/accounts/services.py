@@ -113,6 +113,7 @@ def user_create(
         )
         validate_password(password, user)
         user.set_password(password)
+        user.must_change_password = True
         user.save()
         event_record(
             action="accounts.user.created",
@@ -134,6 +135,7 @@ def owner_bootstrap(*, username: str, full_name: str, email: str) -> tuple[User,
             raise ValidationError(_("The practice already has an owner."))
         user = User(username=username, full_name=full_name, email=email, role=Role.OWNER)
         user.set_password(password)
+        user.must_change_password = True
         user.full_clean()
         user.save()
         event_record(
@@ -265,7 +267,8 @@ def user_reset_password(*, actor: User, request: HttpRequest | None, user: User)
     password = generate_password()
     with transaction.atomic():
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
         user.security_stamp = _rotate_stamp(user)
         event_record(
             action="accounts.password.reset",
@@ -282,7 +285,8 @@ def user_change_password(*, request: HttpRequest, user: User, new_password: str)
     validate_password(new_password, user)
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
         user.security_stamp = _rotate_stamp(user)
         event_record(
             action="accounts.password.changed", request=request, object_type=USER,

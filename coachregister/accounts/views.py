@@ -376,11 +376,13 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        first = request.user.must_change_password
         services.user_change_password(
             request=request, user=request.user, new_password=form.cleaned_data["new_password1"]
         )
         messages.success(request, _("Your password has been changed."))
-        return redirect("accounts:account")
+        # After the first password the sign-in goes on (statement, then the work).
+        return redirect("accounts:dashboard" if first else "accounts:account")
     return render(request, "accounts/password_change.html", {"form": form})
 
 

@@ -136,15 +136,23 @@ def create_owner(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[str, 
     return PASSWORD.search(out).group(1), phone, out
 
 
+OWN_PASSWORD = "de-eigen-zin-van-de-eigenaar-2026"
+
+
 def sign_in_first_time(page: Page, url: str, username: str, password: str, phone: Phone) -> None:
-    """Art. 12.2, 4.1f: password, then the code (outside the office networks), then the
-    statement."""
+    """Art. 12.2, 4.1f: password, then the code (outside the office networks), then an own
+    password in place of the printed one, then the statement."""
     page.goto(f"{url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button.primary")
     expect(page).to_have_url(f"{url}/login/verify/")
     page.fill("#id_token", phone.code())
+    page.click("button.primary")
+    expect(page).to_have_url(f"{url}{reverse('accounts:password_change')}")
+    page.fill("#id_old_password", password)
+    page.fill("#id_new_password1", OWN_PASSWORD)
+    page.fill("#id_new_password2", OWN_PASSWORD)
     page.click("button.primary")
     expect(page).to_have_url(f"{url}/confidentiality/")
     expect(page.locator(".statement")).to_contain_text("Geheimhoudingsverklaring")

@@ -76,6 +76,10 @@ class Command(BaseCommand):
                 **extra,
             )
             rows.append((user.username, str(user.get_role_display()), password))
+        # A demo is tried role by role with the printed passwords: they need not be changed
+        # first (a real account's password must, art. 12.2: accounts.middleware).
+        User.objects.filter(username__in=[row[0] for row in rows]).update(
+            must_change_password=False)
         _demo_register(owner)
         _demo_processors(owner)
         return rows
