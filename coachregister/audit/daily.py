@@ -15,15 +15,14 @@ evidence directory (one host).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
+
+from coachregister.lib import claims
 
 ACTION = "audit.verify.daily"
 _LOCK_KEY = 0x0A0D_1FE1  # pg advisory lock of the daily verify; not the chain's or retention's
@@ -34,32 +33,9 @@ def day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time()))
 
 
-@contextlib.contextmanager
-def _claim() -> Iterator[bool]:
-    """True when this process holds the daily verify; False while another one runs it."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
-            got = bool(cursor.fetchone()[0])
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
-        return
-    from coachregister.audit.anchors import evidence_dir
-
-    with open(evidence_dir() / "verify.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _claim() -> contextlib.AbstractContextManager[bool]:
+    """One run at a time over all workers (lib/claims.py)."""
+    return claims.claimed(_LOCK_KEY, "verify")
 
 
 def _verify() -> tuple[bool, int]:

@@ -27,6 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db.models import QuerySet
     from django.http import HttpRequest
 
     from coachregister.accounts.models import User
@@ -80,18 +83,25 @@ def _due_before(day: date) -> Q:
             | Q(extended_until__isnull=True) & (Q(answer_due__lt=day) | Q(legal_due__lt=day)))
 
 
+def _deadlines(open_items: QuerySet[Any], before: Callable[[date], Q], today: date,
+               article: str, label: str, url: str) -> Row:
+    """Open items counted against their dates: red when one is past it, amber when one
+    falls due within SOON_DAYS."""
+    counts = open_items.aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=before(today)),
+        soon=Count("pk", filter=before(today + timedelta(days=SOON_DAYS))),
+    )
+    status = RED if counts["overdue"] else AMBER if counts["soon"] else GREEN
+    return Row(article, label, _("%(open)d open, %(overdue)d past their date") % counts,
+               status, url, counts)
+
+
 def _requests(today: date) -> Row:
     """Art. 7, 8: every request answered by its date (rights.services.open_requests)."""
     from coachregister.rights.models import DataRequest
 
-    counts = DataRequest.objects.filter(decided_at__isnull=True).aggregate(
-        open=Count("pk"), overdue=Count("pk", filter=_due_before(today)),
-        soon=Count("pk", filter=_due_before(today + timedelta(days=SOON_DAYS))),
-    )
-    status = RED if counts["overdue"] else AMBER if counts["soon"] else GREEN
-    return Row("7, 8", _("Requests answered in time"),
-               _("%(open)d open, %(overdue)d past their date") % counts, status,
-               "rights:list", counts)
+    return _deadlines(DataRequest.objects.filter(decided_at__isnull=True), _due_before, today,
+                      "7, 8", _("Requests answered in time"), "rights:list")
 
 
 def _purge(today: date) -> Row:
@@ -144,14 +154,8 @@ def _complaints(today: date) -> Row:
         return (Q(acknowledged_at__isnull=True, acknowledge_due__lt=day)
                 | Q(acknowledged_at__isnull=False, decide_due__lt=day))
 
-    counts = Complaint.objects.filter(decided_at__isnull=True).aggregate(
-        open=Count("pk"), overdue=Count("pk", filter=before(today)),
-        soon=Count("pk", filter=before(today + timedelta(days=SOON_DAYS))),
-    )
-    status = RED if counts["overdue"] else AMBER if counts["soon"] else GREEN
-    return Row("11", _("Complaints handled in time"),
-               _("%(open)d open, %(overdue)d past their date") % counts, status,
-               "complaints:list", counts)
+    return _deadlines(Complaint.objects.filter(decided_at__isnull=True), before, today,
+                      "11", _("Complaints handled in time"), "complaints:list")
 
 
 def _incidents(now: datetime) -> Row:

@@ -21,13 +21,11 @@ are reminded weekly to the coach and, after 30 days, to the administrator.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +34,7 @@ from django.utils.translation import override
 
 from coachregister.accounts.models import Role, User, new_security_stamp
 from coachregister.audit.services import event_record
-from coachregister.lib import deadlines
+from coachregister.lib import claims, deadlines
 from coachregister.retention.models import PaperDossierTask, RetentionPolicy
 from coachregister.trajectories.models import ClientOrganisation, Status
 
@@ -238,34 +236,9 @@ def paper_tasks_remind(now: datetime | None = None) -> dict[str, int]:
 # --- the worker's daily pass ------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _daily_lock() -> Iterator[bool]:
-    """One daily pass at a time, over all workers: a PostgreSQL advisory lock (workers on
-    several machines), a file lock next to the evidence on SQLite (one machine). Not taken:
-    another worker is running it; this one tries again at its next housekeeping."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_DAILY_LOCK_KEY])
-            got = bool(cursor.fetchone()[0])
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_DAILY_LOCK_KEY])
-        return
-    from coachregister.audit.anchors import evidence_dir
-
-    with open(evidence_dir() / "daily.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _daily_lock() -> contextlib.AbstractContextManager[bool]:
+    """One run at a time over all workers (lib/claims.py)."""
+    return claims.claimed(_DAILY_LOCK_KEY, "daily")
 
 
 def daily_run(today: date | None = None) -> dict[str, Any] | None:

@@ -80,3 +80,9 @@ class PeriodForm(forms.Form):
         ):
             raise forms.ValidationError(_("The start of the period comes after its end."))
         return data
+
+
+class RegulationSentForm(forms.Form):
+    """The day the regulation went to the client with the quote (Werkwijze, art. 1.9)."""
+
+    sent_on = forms.DateField(label=_("sent with the quote on"), widget=DATE)

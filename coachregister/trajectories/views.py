@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from coachregister.accounts.access import REGISTER_ROLES, deny, roles_required
@@ -22,12 +20,12 @@ from coachregister.retention.models import DestructionMethod
 from coachregister.trajectories import reports, services
 from coachregister.trajectories.access import may_manage, may_work_on
 from coachregister.trajectories.forms import (
-    DATE,
     ClientForm,
     ContactMomentForm,
     EndForm,
     PeriodForm,
     ReassignForm,
+    RegulationSentForm,
     TrajectoryOpenForm,
 )
 from coachregister.trajectories.models import ClientOrganisation, Status, Trajectory
@@ -67,12 +65,6 @@ def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return _client_page(request, client, form)
 
 
-class RegulationSentForm(forms.Form):
-    """The day the regulation went to the client with the quote (Werkwijze, art. 1.9)."""
-
-    sent_on = forms.DateField(label=_lazy("sent with the quote on"), widget=DATE)
-
-
 def _client_page(
     request: HttpRequest,
     client: ClientOrganisation | None,
@@ -100,7 +92,8 @@ def client_regulation_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     pdf = services.client_regulation_pdf(actor=request.user, request=request, client=client)
     response = HttpResponse(pdf, content_type="application/pdf")
-    version = slugify(client.regulation_version.version) or str(client.regulation_version.pk)
+    version = (slugify(client.regulation_version.version.replace(".", "-"))
+               or str(client.regulation_version.pk))
     response["Content-Disposition"] = f'attachment; filename="privacyreglement-{version}.pdf"'
     return response
 

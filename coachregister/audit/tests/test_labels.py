@@ -3,7 +3,7 @@ read by people who are not engineers).
 
 The actions are collected from the source: every string literal that looks like an action of
 one of the register's apps ("notes.dossier.viewed", also when it is passed to a helper or kept
-in a constant), and every f-string that builds one. An f-string's placeholder is resolved from
+in a constant), and every f-string that builds one. An f-string's replacement field is resolved from
 the calls of the helper it sits in (`_record("blocked", ...)`) or, where its value comes from
 elsewhere, from `DYNAMIC` below; a new f-string that neither covers fails the test, so a new
 action cannot go unlabelled.
@@ -30,7 +30,7 @@ APP = "(" + "|".join(APPS) + ")"
 LOOKS_LIKE_ACTION = re.compile(APP + r"(\.[a-z_]+){2,}$")
 # Strings shaped like an action that are not one (name them here, with what they are).
 NOT_ACTIONS = {"practice.settings.publish_offer"}  # a session key (practice/views.py)
-# f-strings whose placeholder is not an argument of a helper in the same module.
+# f-strings whose replacement field is not an argument of a helper in the same module.
 DYNAMIC = {"retention.{}.carried_out": [s.value for s in Scope]}
 
 

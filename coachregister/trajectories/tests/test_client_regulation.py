@@ -87,7 +87,7 @@ def test_owner_downloads_the_client_version_and_it_is_audited(
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert "privacyreglement-20267.pdf" in response["Content-Disposition"]
+    assert "privacyreglement-2026-7.pdf" in response["Content-Disposition"]
     assert "2026.7" in pdf_text(response.content, tmp_path)
     event = Event.objects.get(action="trajectories.client.regulation_downloaded")
     assert event.actor == owner and event.object_id == str(quote_client.pk)
