@@ -403,7 +403,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     users = User.objects.order_by("role", "full_name").only(
         "id", "username", "full_name", "role", "is_active", "contract_end"
     )
-    return render(request, "accounts/user_list.html", {"users": users})
+    # Art. 4.1b: only the accounts this viewer may manage link to their page (`user_edit`).
+    return render(request, "accounts/user_list.html",
+                  {"users": users, "manageable": assignable_roles(request.user)})
 
 
 @roles_required(*REGISTER_ROLES)

@@ -139,6 +139,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "rights.letter.downloaded": _("Letter opened"),
     "rights.portal.entered": _("Coachee entered the portal"),
     "rights.portal.exported": _("Data downloaded from the portal"),
+    "rights.portal.letter": _("Letter opened in the portal"),
     "rights.portal.link_asked": _("Portal link asked for"),
     "rights.portal.link_refused": _("Portal link refused"),
     "rights.portal.link_sent": _("Portal link sent"),

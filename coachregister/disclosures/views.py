@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from coachregister.disclosures.models import (
     ProposalStatus,
     Recipient,
 )
+from coachregister.lib import confirm
 from coachregister.lib.feedback import carry_out
 
 
@@ -139,6 +141,18 @@ def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     consent = get_object_or_404(Consent.objects.select_related("coachee"), pk=pk)
+    if not confirm.confirmed(request):  # issue 14: withdrawing cannot be undone
+        return confirm.ask(
+            request,
+            title=_("Withdraw this consent?"),
+            consequences=[
+                _("Consent: %(purpose)s.") % {"purpose": consent.get_purpose_display()},
+                _("From now on the data are no longer used or provided for this purpose; "
+                  "a new consent must come from the coachee."),
+            ],
+            action=_("Withdraw consent"),
+            back=reverse("disclosures:coachee", args=[consent.coachee.pseudonym]),
+        )
     carry_out(request, lambda: services.consent_withdraw(
         actor=request.user, request=request, consent=consent,
     ), _("The consent has been withdrawn."))

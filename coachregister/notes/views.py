@@ -46,6 +46,8 @@ def dossier(request: HttpRequest, pseudonym: str) -> HttpResponse:
                 "session": session,
                 "keywords": keywords,
                 "amended": len(versions) > 1,
+                # The link to the earlier versions only where `session_versions` opens.
+                "versions_open": len(versions) > 1 and _may_read_versions(request, session, hidden),
             }
         )
     moments = trajectory.contact_moments.select_related("recorded_by").exclude(kind="session")
@@ -118,6 +120,15 @@ def _errors_to_form(form: object, exc: ValidationError) -> None:
         form.add_error(field, message)  # type: ignore[attr-defined]
 
 
+def _may_read_versions(request: HttpRequest, session: CoachingSession, hidden: bool) -> bool:
+    """Who `session_versions` lets through once the trajectory is visible: the author and
+    those who run the register, and (`hidden`) not while processing is restricted. The dossier
+    shows the link to exactly them (issue 14: no link that leads to a 403)."""
+    if hidden:
+        return False
+    return session.author_id == request.user.pk or request.user.role in REGISTER_ROLES
+
+
 def _session(request: HttpRequest, pk: int) -> CoachingSession | HttpResponse:
     session = get_object_or_404(CoachingSession.objects.select_related("trajectory"), pk=pk)
     visible = Trajectory.objects.visible_to(request.user).filter(pk=session.trajectory_id)
@@ -180,7 +191,7 @@ def session_versions(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(session, HttpResponse):
         return session
     trajectory = Trajectory.objects.select_related("coachee").get(pk=session.trajectory_id)
-    if session.author_id != request.user.pk and request.user.role not in REGISTER_ROLES:
+    if not _may_read_versions(request, session, hidden=False):
         return deny(request, object_type=services.TRAJECTORY, object_id=trajectory.pseudonym)
     if trajectory.coachee is not None and trajectory.coachee.restricted:  # art. 8.1, GDPR 18
         return render(request, "accounts/denied.html", {"message": _(

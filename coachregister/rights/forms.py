@@ -10,6 +10,30 @@ from coachregister.rights.models import Channel, Kind
 # The kinds a new request may have: an objection (GDPR art. 21) is retired, since the register
 # processes nothing on art. 6(1)(e) or (f); earlier objections stay readable.
 NEW_KINDS = [(value, label) for value, label in Kind.choices if value != Kind.OBJECTION]
+# The fields that only a correction request has (art. 8.1): new contact details, or one
+# session's keywords (added by `add_keyword_fields`).
+CORRECTION_FIELDS = ("first_name", "last_name", "email", "phone", "session", "keyword_action",
+                     "keywords")
+
+
+def chosen_kind(request: object) -> str:
+    """The kind of request being made: from the form when it is sent, from the link that
+    chose it (`?kind=`) before. Empty when none (or no valid one) is chosen yet."""
+    source = request.POST if request.method == "POST" else request.GET  # type: ignore[attr-defined]
+    kind = source.get("kind", "")
+    return kind if kind in dict(NEW_KINDS) else ""
+
+
+def fit_to_kind(form: forms.Form, kind: str) -> None:
+    """Only the fields of the chosen kind (issue 14): the ground of GDPR art. 18(1) for a
+    restriction, the changes for a correction; the kind itself travels as a hidden field."""
+    form.fields["kind"].widget = forms.HiddenInput()
+    form.initial["kind"] = kind
+    if kind != Kind.RESTRICTION:
+        form.fields.pop("restriction_ground", None)
+    if kind != Kind.RECTIFICATION:
+        for name in CORRECTION_FIELDS:
+            form.fields.pop(name, None)
 
 
 class RequestForm(forms.Form):
@@ -87,13 +111,21 @@ class DecideForm(forms.Form):
         choices=[("", "—"), *RestrictionGround.choices],
     )
 
-    def __init__(self, *args: object, needs_ground: bool = False, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, needs_ground: bool = False, access: bool = False, **kwargs: object
+    ) -> None:
         """`needs_ground`: a restriction request registered before requests stated their
-        ground of GDPR art. 18(1); the ground is asked here. Otherwise the field is left out."""
+        ground of GDPR art. 18(1); the ground is asked here. Otherwise the field is left out.
+        `access`: the refusal grounds a to e of art. 7.5 are offered for a request for access
+        (or its portable copy) only, as the service requires them there (issue 14); the page
+        shows them once "refused" or "partly granted" is chosen."""
         from coachregister.rights.models import RefusalGround
 
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["grounds"].choices = RefusalGround.choices
+        if access:
+            self.fields["grounds"].choices = RefusalGround.choices
+        else:
+            del self.fields["grounds"]
         if not needs_ground:
             del self.fields["restriction_ground"]
 

@@ -9,11 +9,13 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -23,11 +25,12 @@ from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee, RestrictionGround
 from coachregister.disclosures.models import Consent, Proposal, ProposalStatus, Purpose
 from coachregister.disclosures.services import consent_withdraw
+from coachregister.lib import confirm
 from coachregister.practice import promises
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import portal, services
-from coachregister.rights.forms import NEW_KINDS, add_keyword_fields
-from coachregister.rights.models import Channel, DataRequest, Letter
+from coachregister.rights.forms import NEW_KINDS, add_keyword_fields, chosen_kind, fit_to_kind
+from coachregister.rights.models import Channel, DataRequest, Kind, Letter
 
 PORTAL_VERIFICATION = "signed in with a single-use link sent to the email address on file"
 ADDRESS_LIMIT = 3  # links asked for one address, from anywhere, per window
@@ -128,29 +131,45 @@ def portal_enter(request: HttpRequest, token: str) -> HttpResponse:
 
 @portal_required
 def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
-    form = PortalRequestForm(request.POST or None)
-    add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
-    if request.method == "POST" and form.is_valid():
+    kind = chosen_kind(request)  # first the kind, then only the fields it has (issue 14)
+    form = PortalRequestForm(request.POST or None) if kind else None
+    if form is not None:
+        add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
+        fit_to_kind(form, kind)
+    if form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes = {k: data[k] for k in services.CORRECTABLE}
+        if not confirm.confirmed(request):  # a request cannot be taken back (issue 14)
+            return confirm.ask(
+                request,
+                title=_("Send your request?"),
+                consequences=request_consequences(kind, data),
+                action=_("Send request"),
+                back=reverse("rights:portal_home") + f"?kind={kind}#request",
+            )
         try:
             services.request_register(
                 actor=None,
                 request=request,
                 coachee=coachee,
-                kind=data["kind"],
-                restriction_ground=data["restriction_ground"],
+                kind=kind,
+                restriction_ground=data.get("restriction_ground", ""),
                 channel=Channel.PORTAL,
                 verification=PORTAL_VERIFICATION,
-                changes=changes,
-                session=data["session"],
-                keyword_action=data["keyword_action"],
-                keywords=data["keywords"],
+                changes={k: data[k] for k in services.CORRECTABLE if k in data},
+                session=data.get("session"),
+                keyword_action=data.get("keyword_action", ""),
+                keywords=data.get("keywords", ""),
             )
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
         else:
+            weeks = promises.current()["answer_weeks"]
+            messages.success(request, ngettext(
+                "Your request has been sent. We answer within %(weeks)s week; you will "
+                "receive an email when our letter is ready.",
+                "Your request has been sent. We answer within %(weeks)s weeks; you will "
+                "receive an email when our letter is ready.", weeks) % {"weeks": weeks})
             return redirect("rights:portal_home")
     event_record(
         action="rights.portal.viewed",
@@ -165,6 +184,9 @@ def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
             "coachee": coachee,
             "data": portal.overview(coachee),
             "form": form,
+            "kind": kind,
+            "kind_label": dict(NEW_KINDS).get(kind, ""),
+            "kinds": NEW_KINDS,
             "requests": DataRequest.objects.filter(coachee=coachee).prefetch_related("letters"),
             "consents": Consent.objects.filter(coachee=coachee).select_related("recipient"),
             "practice": PracticeSettings.load(),
@@ -196,6 +218,9 @@ def portal_json(request: HttpRequest, coachee: Coachee) -> HttpResponse:
 @portal_required
 def portal_letter(request: HttpRequest, coachee: Coachee, pk: int) -> HttpResponse:
     letter = get_object_or_404(Letter, pk=pk, request__coachee=coachee)
+    # Like the complaint letters: a letter read in the portal is a read of its content.
+    event_record(action="rights.portal.letter", request=request, object_type="coachee",
+                 object_id=coachee.pseudonym, detail={"letter": letter.pk})
     response = HttpResponse(services.letter_pdf(letter), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="brief-R-{letter.request_id}.pdf"'
     return response
@@ -207,8 +232,37 @@ def portal_withdraw(request: HttpRequest, coachee: Coachee, pk: int) -> HttpResp
     consent = get_object_or_404(Consent, pk=pk, coachee=coachee)
     if consent.purpose in KEYWORD_PURPOSES:  # the coachee chooses what happens to them first
         return redirect("rights:portal_keywords_withdraw")
+    if not confirm.confirmed(request):  # issue 14: say what withdrawing does, first
+        return confirm.ask(
+            request,
+            title=_("Withdraw your consent?"),
+            consequences=[
+                _("Consent: %(purpose)s.") % {"purpose": consent.get_purpose_display()},
+                _("From now on we no longer use your data for this. What was done with your "
+                  "consent before stays lawful."),
+                _("To give your consent again later, ask your coach."),
+            ],
+            action=_("Withdraw consent"),
+            back=reverse("rights:portal_home"),
+        )
     consent_withdraw(actor=None, request=request, consent=consent)
+    messages.success(request, _("Your consent has been withdrawn."))
     return redirect("rights:portal_home")
+
+
+def request_consequences(kind: str, data: dict[str, Any]) -> list[str]:
+    """What sending the request means, in the coachee's words, for the confirmation page."""
+    lines = [_("Your request: %(kind)s.") % {"kind": dict(NEW_KINDS)[kind]}]
+    changes = [(str(PortalRequestForm.base_fields[k].label), data[k])
+               for k in services.CORRECTABLE if data.get(k)]
+    lines += [f"{label}: {value}" for label, value in changes]
+    if kind == Kind.ERASURE:
+        lines.append(_("If we grant it, all your data in our register are erased and cannot "
+                       "be brought back; this portal then no longer opens for you."))
+    elif kind == Kind.RESTRICTION:
+        lines.append(_("If we grant it, we only store your data and use them for nothing "
+                       "else until the restriction is lifted."))
+    return lines
 
 
 KEYWORD_PURPOSES = (Purpose.SESSION_KEYWORDS, Purpose.KEYWORDS_KEPT)
@@ -250,6 +304,7 @@ def portal_keywords_withdraw(request: HttpRequest, coachee: Coachee) -> HttpResp
             for message in exc.messages:
                 form.add_error(None, message)
         else:
+            messages.success(request, _("Your consent has been withdrawn."))
             return redirect("rights:portal_home")
     return render(
         request,

@@ -13,12 +13,21 @@ from django.views.decorators.http import require_POST
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
+from coachregister.lib import confirm
 from coachregister.lib.feedback import carry_out
 from coachregister.practice import promises
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import inquiries, services
-from coachregister.rights.forms import DecideForm, ExtendForm, RequestForm, add_keyword_fields
-from coachregister.rights.models import DataRequest, Kind, Letter
+from coachregister.rights.forms import (
+    NEW_KINDS,
+    DecideForm,
+    ExtendForm,
+    RequestForm,
+    add_keyword_fields,
+    chosen_kind,
+    fit_to_kind,
+)
+from coachregister.rights.models import DataRequest, Decision, Kind, Letter
 
 
 @roles_required(*REGISTER_ROLES)
@@ -32,14 +41,20 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @roles_required(*REGISTER_ROLES)
 def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
+    kind = chosen_kind(request)
+    context = {"coachee": coachee, "practice": PracticeSettings.load(), "kind": kind,
+               "kinds": NEW_KINDS}
+    if not kind:  # first the kind, then only the fields it has (issue 14)
+        return render(request, "rights/request_new.html", context)
     # Most requests are recorded the day they come in: "received on" starts at now.
     form = RequestForm(request.POST or None,
                        initial={"received_at": timezone.localtime().replace(second=0,
                                                                            microsecond=0)})
     add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
+    fit_to_kind(form, kind)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes = {k: data.pop(k) for k in services.CORRECTABLE}
+        changes = {k: data.pop(k) for k in services.CORRECTABLE if k in data}
         try:
             data_request = services.request_register(
                 actor=request.user, request=request, coachee=coachee, changes=changes, **data
@@ -50,11 +65,36 @@ def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
         else:
             messages.success(request, _("The request has been registered."))
             return redirect("rights:detail", pk=data_request.pk)
-    return render(
-        request,
-        "rights/request_new.html",
-        {"form": form, "coachee": coachee, "practice": PracticeSettings.load()},
-    )
+    return render(request, "rights/request_new.html", {**context, "form": form,
+                                                        "kind_label": dict(NEW_KINDS)[kind]})
+
+
+def decision_consequences(data_request: DataRequest, data: dict) -> list[str]:
+    """What deciding will do, in words, for the confirmation page."""
+    kind = data_request.get_kind_display()
+    granted = data["decision"] != Decision.REFUSED
+    lines = [_("Request: %(kind)s, decision: %(decision)s.") % {
+        "kind": kind, "decision": dict(Decision.choices)[data["decision"]]}]
+    if granted and data_request.kind == Kind.ERASURE:
+        lines.append(_("All data of this coachee are erased from the register now; no one "
+                       "can bring them back. The coachee receives the letter by email."))
+    elif granted and data_request.kind == Kind.RECTIFICATION:
+        lines.append(_("The changes granted are made now; every recipient of the data is "
+                       "told (art. 8.4)."))
+    elif granted and data_request.kind == Kind.RESTRICTION:
+        lines.append(_("From now on the coachee's data are only stored: no one opens them "
+                       "until the restriction is lifted."))
+    elif not granted:
+        lines.append(_("The letter gives the reasons and every remedy: our complaints "
+                       "procedure, the supervisory authority and the court."))
+    if granted and data_request.kind == Kind.ERASURE:
+        return lines  # the confirmation mail is the letter: no portal remains
+    if data.get("other_form", "").strip():
+        lines.append(_("No notice is mailed: hand over the letter in the form the coachee "
+                       "asked for."))
+    else:
+        lines.append(_("The coachee is mailed a notice with a link to the letter."))
+    return lines
 
 
 @roles_required(*REGISTER_ROLES)
@@ -64,16 +104,26 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if "decision" in request.POST else None,
         needs_ground=data_request.kind == Kind.RESTRICTION
         and not data_request.restriction_ground,
+        access=data_request.kind in (Kind.ACCESS, Kind.PORTABILITY),
     )
     if decide.is_bound and decide.is_valid():
         data = decide.cleaned_data
+        if not confirm.confirmed(request):  # a decision is carried out at once (issue 14)
+            return confirm.ask(
+                request,
+                title=_("Decide: %(decision)s") % {
+                    "decision": dict(Decision.choices)[data["decision"]]},
+                consequences=decision_consequences(data_request, data),
+                action=_("Decide, carry out and write the letter"),
+                back=request.path,
+            )
         try:
             services.request_decide(
                 actor=request.user,
                 request=request,
                 data_request=data_request,
                 decision=data["decision"],
-                grounds=data["grounds"],
+                grounds=data.get("grounds", []),
                 justification=data["justification"],
                 other_form=data["other_form"],
                 restriction_ground=data.get("restriction_ground", ""),

@@ -52,9 +52,13 @@ def test_access_road(tmp_path: Path) -> None:
         [link] = inbox.portal_links()
         coachee.goto(link)
         expect(coachee.locator("h1")).to_contain_text("Uw gegevens")
-        coachee.select_option("#id_kind", "access")
+        coachee.get_by_test_id("kind-access").click()
         coachee.click("button.primary")
+        # Sending cannot be undone: the portal says what it means and asks first.
+        expect(coachee.get_by_test_id("confirm")).to_be_visible()
+        coachee.get_by_test_id("confirm-yes").click()
         expect(coachee.locator("body")).to_contain_text("antwoord uiterlijk")
+        expect(coachee.locator("ul.messages")).to_be_visible()
 
         staff = browser.new_context(locale="nl-NL").new_page()
         staff_sign_in(staff, server.url, "eva")
@@ -62,6 +66,7 @@ def test_access_road(tmp_path: Path) -> None:
         staff.locator("table.requests a").first.click()
         staff.check("input[name=decision][value=granted]")
         staff.click("button.primary")
+        staff.get_by_test_id("confirm-yes").click()
         expect(staff.locator("body")).to_contain_text("Brief (pdf)")
 
         coachee.reload()

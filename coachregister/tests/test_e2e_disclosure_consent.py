@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from coachregister.lib.display import phone_display
 from coachregister.testing.e2e import smtp, staff_setup, staff_sign_in
 from coachregister.testing.server import CHROMIUM, CHROMIUM_ARGS, running_server
 
@@ -68,7 +69,7 @@ def test_disclosure_consent_road(tmp_path: Path) -> None:
         coachee.get_by_test_id("proposal-link").click()
         expect(coachee.get_by_test_id("preview-recipient")).to_have_text("Bedrijfsarts Noord")
         expect(coachee.locator("main")).to_contain_text("Verzuimbegeleiding")  # why
-        expect(coachee.get_by_test_id("preview-phone")).to_have_text(OLD_PHONE)
+        expect(coachee.get_by_test_id("preview-phone")).to_have_text(phone_display(OLD_PHONE))
         width = coachee.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width  # no sideways scrolling on a phone
 
@@ -82,11 +83,12 @@ def test_disclosure_consent_road(tmp_path: Path) -> None:
         staff.locator("table.requests a").first.click()
         staff.check("input[name=decision][value=granted]")
         staff.locator("form:has(input[name=decision]) button.primary").click()
+        staff.get_by_test_id("confirm-yes").click()
         expect(staff.locator("body")).to_contain_text("Brief (pdf)")
 
         # The coachee sees the corrected number in the preview, and consents.
         coachee.reload()
-        expect(coachee.get_by_test_id("preview-phone")).to_have_text(NEW_PHONE)
+        expect(coachee.get_by_test_id("preview-phone")).to_have_text(phone_display(NEW_PHONE))
         coachee.get_by_test_id("consent").click()
         expect(coachee.get_by_test_id("preview-status")).to_have_attribute(
             "data-status", "consented")

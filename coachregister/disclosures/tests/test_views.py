@@ -46,7 +46,8 @@ def test_register_pages_per_role(role_fixture: str, request: pytest.FixtureReque
              reverse("disclosures:who_saw", args=[pseudonym])]
     for url in pages:
         assert client.get(url).status_code == (200 if role_fixture in MANAGERS else 403), url
-    withdraw = client.post(reverse("disclosures:consent_withdraw", args=[consent.pk]))
+    withdraw = client.post(reverse("disclosures:consent_withdraw", args=[consent.pk]),
+                           {"confirmed": "yes"})
     consent.refresh_from_db()
     assert (withdraw.status_code, consent.withdrawn_at is not None) == (
         (302, True) if role_fixture in MANAGERS else (403, False))

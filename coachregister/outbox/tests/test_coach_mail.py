@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from coachregister.accounts.models import User
+from coachregister.lib.display import phone_display
 from coachregister.outbox.models import OutboxMessage
 from coachregister.outbox.services import open_message, send_due
 from coachregister.outbox.tests.conftest import Inbox, body_of
@@ -61,7 +62,7 @@ def test_practice_may_choose_to_include_the_details(owner: User, coach: User) ->
     practice.save()
     trajectory = factories.trajectory(owner, coach)
     _to, body = open_message(OutboxMessage.objects.get())
-    assert "Anne de Vries" in body and ANNE.email in body and ANNE.phone in body
+    assert "Anne de Vries" in body and ANNE.email in body and phone_display(ANNE.phone) in body
     assert f"/trajectories/{trajectory.pseudonym}/" in body
 
 

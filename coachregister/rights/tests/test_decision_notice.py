@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from coachregister.accounts.models import User
+from coachregister.audit.models import Event
 from coachregister.outbox import services as outbox
 from coachregister.outbox.models import OutboxMessage
 from coachregister.rights import services
@@ -77,6 +78,8 @@ def test_a_phone_request_gets_its_decision_notice_by_mail_with_a_link_to_the_let
     assert f'id="letter-{letter.pk}"'.encode() in home.content
     pdf = client.get(reverse("rights:portal_letter", args=[letter.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    read = Event.objects.get(action="rights.portal.letter")  # reading it is audited
+    assert (read.object_id, read.detail["letter"]) == (trajectory.coachee.pseudonym, letter.pk)
     # Single use: the same link opens nothing a second time.
     assert Client().get(found.group(0)).status_code == 410
 

@@ -100,10 +100,11 @@ def test_the_portal_asks_for_one_sessions_keywords_sealed(
     trajectory: Trajectory, session: CoachingSession
 ) -> None:
     client = in_portal(trajectory)
-    page = client.get(HOME).content.decode()
+    page = client.get(HOME, {"kind": "rectification"}).content.decode()
     assert f'value="{session.pk}"' in page  # the session is offered, by its date
     response = client.post(HOME, {"kind": "rectification", "session": session.pk,
-                                  "keyword_action": "correct", "keywords": "werkplezier"})
+                                  "keyword_action": "correct", "keywords": "werkplezier",
+                                  "confirmed": "yes"})
     assert response.status_code == 302
     data_request = DataRequest.objects.get()
     assert (data_request.session, data_request.keyword_action) == (session, "correct")
@@ -121,7 +122,7 @@ def test_only_the_coachees_own_sessions_and_guarded_text(
     theirs = notes.session_record(actor=coach, request=None, trajectory=other, held_on=HELD,
                                   kind="video", duration_minutes=45, keywords="anders")
     client = in_portal(trajectory)
-    page = client.get(HOME).content.decode()
+    page = client.get(HOME, {"kind": "rectification"}).content.decode()
     assert f'value="{theirs.pk}"' not in page
     for data in (
         {"session": theirs.pk, "keyword_action": "delete"},  # not theirs to choose
@@ -129,7 +130,7 @@ def test_only_the_coachees_own_sessions_and_guarded_text(
         {"session": session.pk, "keyword_action": "correct"},  # no text
         {"session": session.pk},  # no action
     ):
-        response = client.post(HOME, {"kind": "rectification", **data})
+        response = client.post(HOME, {"kind": "rectification", "confirmed": "yes", **data})
         assert response.status_code == 200, data
     assert not DataRequest.objects.exists()
     with pytest.raises(ValidationError):  # the service refuses another coachee's session
@@ -151,7 +152,7 @@ def test_staff_register_a_keyword_request(
 ) -> None:
     new = reverse("rights:new", args=[trajectory.coachee.pseudonym])
     client = client_for(owner)
-    assert HELD.strftime("%Y") in client.get(new).content.decode()
+    assert HELD.strftime("%Y") in client.get(new, {"kind": "rectification"}).content.decode()
     response = client.post(new, {
         "kind": "rectification", "channel": "letter", "received_at": "2026-11-20T10:00",
         "verification": "ondertekende brief", "session": session.pk,

@@ -80,12 +80,12 @@ def test_requests_consents_and_export_from_the_portal(trajectory: Trajectory, ow
     ask(factories.ANNE.email)
     client = Client()
     client.get(link_from_outbox())
-    client.post(HOME, {"kind": "rectification", "phone": "+31687654321"})
+    client.post(HOME, {"kind": "rectification", "phone": "+31687654321", "confirmed": "yes"})
     data_request = DataRequest.objects.get()
     assert data_request.channel == "portal" and services.requested_changes(data_request) == {
         "phone": "+31687654321"
     }
-    bad = client.post(HOME, {"kind": "rectification"})
+    bad = client.post(HOME, {"kind": "rectification", "confirmed": "yes"})
     assert bad.status_code == 200 and DataRequest.objects.count() == 1
     consent = Consent.objects.get(coachee=trajectory.coachee, purpose="session_keywords")
     # The keyword consent leads to the choice of erasing or keeping what was written.

@@ -22,7 +22,8 @@ def test_received_on_starts_at_today(
     owner: User, coach: User, client_for: Callable[[User], Client]
 ) -> None:
     coachee = factories.trajectory(owner, coach).coachee
-    page = client_for(owner).get(reverse("rights:new", args=[coachee.pseudonym]))
+    page = client_for(owner).get(reverse("rights:new", args=[coachee.pseudonym]),
+                                 {"kind": "access"})
     today = timezone.localdate().isoformat()
     assert f'name="received_at" value="{today}T' in page.content.decode()
 

@@ -99,7 +99,7 @@ def test_an_earlier_request_without_a_ground_gets_it_when_decided(
     url = reverse("rights:detail", args=[data_request.pk])
     client = client_for(owner)
     assert "restriction_ground" in client.get(url).context["decide"].fields
-    client.post(url, {"decision": "granted", "restriction_ground": "c"})
+    client.post(url, {"decision": "granted", "restriction_ground": "c", "confirmed": "yes"})
     coachee = Coachee.objects.get(pk=trajectory.coachee_id)
     assert coachee.restricted and coachee.restriction_ground == "c"
     data_request.refresh_from_db()
@@ -124,8 +124,9 @@ def test_the_portal_form_asks_the_ground_for_a_restriction(trajectory: Trajector
     client = Client()
     client.get(link_from_outbox())
     home = reverse("rights:portal_home")
-    assert client.post(home, {"kind": "restriction"}).context["form"].non_field_errors()
-    assert client.post(home, {"kind": "restriction", "restriction_ground": "a"}).status_code == 302
+    sent = {"kind": "restriction", "confirmed": "yes"}
+    assert client.post(home, sent).context["form"].non_field_errors()
+    assert client.post(home, {**sent, "restriction_ground": "a"}).status_code == 302
     assert DataRequest.objects.get().restriction_ground == "a"
 
 

@@ -101,7 +101,7 @@ def test_a_correction_partly_granted_from_the_page(owner: User,
         changes={"phone": "+31687654321", "last_name": "de Vries-Jansen"})
     client_for(owner).post(reverse("rights:detail", args=[data_request.pk]), {
         "decision": "partly", "justification": "De achternaam klopt al.",
-        "granted_fields": ["phone"]})
+        "granted_fields": ["phone"], "confirmed": "yes"})
     data_request.refresh_from_db()
     assert data_request.decision == "partly"
     trajectory.coachee.refresh_from_db()
