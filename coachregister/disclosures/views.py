@@ -18,6 +18,7 @@ from coachregister.audit.queries import accesses_of
 from coachregister.coachees import access
 from coachregister.coachees.models import Coachee
 from coachregister.disclosures import services
+from coachregister.disclosures.consents import consent_line
 from coachregister.disclosures.forms import ProposalForm, RecipientForm
 from coachregister.disclosures.models import (
     Consent,
@@ -141,12 +142,15 @@ def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     consent = get_object_or_404(Consent.objects.select_related("coachee"), pk=pk)
+    if not consent.in_force:  # a second click, or the back button: nothing left to do
+        messages.info(request, _("This consent was already withdrawn."))
+        return redirect("disclosures:coachee", pseudonym=consent.coachee.pseudonym)
     if not confirm.confirmed(request):  # issue 14: withdrawing cannot be undone
         return confirm.ask(
             request,
             title=_("Withdraw this consent?"),
             consequences=[
-                _("Consent: %(purpose)s.") % {"purpose": consent.get_purpose_display()},
+                consent_line(consent),
                 _("From now on the data are no longer used or provided for this purpose; "
                   "a new consent must come from the coachee."),
             ],

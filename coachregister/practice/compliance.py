@@ -22,9 +22,10 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from coachregister.lib.display import longdate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,7 +74,7 @@ class Row:
 
 
 def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "j M Y H:i")
+    return longdate(moment)  # in running text: "27 november 2026, 08:51" (issue 14)
 
 
 def _due_before(day: date) -> Q:

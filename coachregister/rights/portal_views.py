@@ -23,14 +23,16 @@ from coachregister.accounts import throttle
 from coachregister.accounts.access import public
 from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee, RestrictionGround
+from coachregister.disclosures.consents import consent_line
 from coachregister.disclosures.models import Consent, Proposal, ProposalStatus, Purpose
 from coachregister.disclosures.services import consent_withdraw
 from coachregister.lib import confirm
+from coachregister.lib.display import longdate
 from coachregister.practice import promises
 from coachregister.practice.models import PracticeSettings
 from coachregister.rights import portal, services
 from coachregister.rights.forms import NEW_KINDS, add_keyword_fields, chosen_kind, fit_to_kind
-from coachregister.rights.models import Channel, DataRequest, Kind, Letter
+from coachregister.rights.models import Channel, DataRequest, KeywordAction, Kind, Letter
 
 PORTAL_VERIFICATION = "signed in with a single-use link sent to the email address on file"
 ADDRESS_LIMIT = 3  # links asked for one address, from anywhere, per window
@@ -136,30 +138,31 @@ def portal_home(request: HttpRequest, coachee: Coachee) -> HttpResponse:
     if form is not None:
         add_keyword_fields(form, coachee)  # art. 8.1: one session's keywords
         fit_to_kind(form, kind)
-    if form is not None and request.method == "POST" and form.is_valid():
+    if (form is not None and request.method == "POST" and form.is_valid()
+            and not confirm.editing(request)):
         data = form.cleaned_data
-        if not confirm.confirmed(request):  # a request cannot be taken back (issue 14)
-            return confirm.ask(
-                request,
-                title=_("Send your request?"),
-                consequences=request_consequences(kind, data),
-                action=_("Send request"),
-                back=reverse("rights:portal_home") + f"?kind={kind}#request",
-            )
+        asked = {
+            "kind": kind,
+            "restriction_ground": data.get("restriction_ground", ""),
+            "channel": Channel.PORTAL,
+            "verification": PORTAL_VERIFICATION,
+            "changes": {k: data[k] for k in services.CORRECTABLE if k in data},
+            "session": data.get("session"),
+            "keyword_action": data.get("keyword_action", ""),
+            "keywords": data.get("keywords", ""),
+        }
         try:
-            services.request_register(
-                actor=None,
-                request=request,
-                coachee=coachee,
-                kind=kind,
-                restriction_ground=data.get("restriction_ground", ""),
-                channel=Channel.PORTAL,
-                verification=PORTAL_VERIFICATION,
-                changes={k: data[k] for k in services.CORRECTABLE if k in data},
-                session=data.get("session"),
-                keyword_action=data.get("keyword_action", ""),
-                keywords=data.get("keywords", ""),
-            )
+            # Every check first, so the confirmation is asked only for what can be sent.
+            changes, _ground, _at = services.request_checked(actor=None, coachee=coachee,
+                                                             **asked)
+            if not confirm.confirmed(request):  # a request cannot be taken back (issue 14)
+                return confirm.ask(
+                    request,
+                    title=_("Send your request?"),
+                    consequences=request_consequences(kind, changes, data),
+                    action=_("Send request"),
+                )
+            services.request_register(actor=None, request=request, coachee=coachee, **asked)
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
@@ -232,12 +235,15 @@ def portal_withdraw(request: HttpRequest, coachee: Coachee, pk: int) -> HttpResp
     consent = get_object_or_404(Consent, pk=pk, coachee=coachee)
     if consent.purpose in KEYWORD_PURPOSES:  # the coachee chooses what happens to them first
         return redirect("rights:portal_keywords_withdraw")
+    if not consent.in_force:  # a second click, or the back button: nothing left to do
+        messages.info(request, _("This consent was already withdrawn."))
+        return redirect("rights:portal_home")
     if not confirm.confirmed(request):  # issue 14: say what withdrawing does, first
         return confirm.ask(
             request,
             title=_("Withdraw your consent?"),
             consequences=[
-                _("Consent: %(purpose)s.") % {"purpose": consent.get_purpose_display()},
+                consent_line(consent),
                 _("From now on we no longer use your data for this. What was done with your "
                   "consent before stays lawful."),
                 _("To give your consent again later, ask your coach."),
@@ -250,12 +256,22 @@ def portal_withdraw(request: HttpRequest, coachee: Coachee, pk: int) -> HttpResp
     return redirect("rights:portal_home")
 
 
-def request_consequences(kind: str, data: dict[str, Any]) -> list[str]:
-    """What sending the request means, in the coachee's words, for the confirmation page."""
+def request_consequences(kind: str, changes: dict[str, str], data: dict[str, Any]) -> list[str]:
+    """What sending the request means, in the coachee's words, for the confirmation page:
+    what is asked, as it will be stored."""
     lines = [_("Your request: %(kind)s.") % {"kind": dict(NEW_KINDS)[kind]}]
-    changes = [(str(PortalRequestForm.base_fields[k].label), data[k])
-               for k in services.CORRECTABLE if data.get(k)]
-    lines += [f"{label}: {value}" for label, value in changes]
+    if data.get("restriction_ground"):
+        lines.append(str(dict(PORTAL_GROUNDS)[data["restriction_ground"]]) + ".")
+    for field, value in changes.items():
+        if field == "keywords":
+            session = data["session"]
+            lines.append(_("Keywords of the session of %(date)s: %(action)s.") % {
+                "date": longdate(session.held_on), "action": dict(
+                    KeywordAction.choices)[data["keyword_action"]]}
+                + (f" “{value}”" if value else ""))
+        else:
+            label = PortalRequestForm.base_fields[field].label
+            lines.append(f"{label}: {value}")
     if kind == Kind.ERASURE:
         lines.append(_("If we grant it, all your data in our register are erased and cannot "
                        "be brought back; this portal then no longer opens for you."))

@@ -46,10 +46,9 @@ MAX_EXTENSION_MONTHS = 2
 MAX_TERM_MONTHS = 3
 
 
-def request_register(
+def request_checked(
     *,
     actor: User | None,
-    request: HttpRequest | None,
     coachee: Coachee,
     kind: str,
     channel: str,
@@ -57,19 +56,13 @@ def request_register(
     received_at: datetime | None = None,
     changes: dict[str, str] | None = None,
     restriction_ground: str = "",
-    proposal: Proposal | None = None,
     session: CoachingSession | None = None,
     keyword_action: str = "",
     keywords: str = "",
-) -> DataRequest:
-    """A request as received: by staff from a letter, call or email (actor set), or by the
-    coachee in the portal (actor None, channel portal). `proposal`: a correction asked from
-    the preview of a prepared disclosure (art. 9.2), which waits for it.
-
-    A restriction request states its ground of GDPR art. 18(1) (art. 8.1, afscherming). An
-    objection is no longer registered: GDPR art. 21 covers processing on art. 6(1)(e) or (f),
-    which the register has none of (earlier objections stay readable). A further access copy
-    carries the practice's fee, if it set one (art. 7.3; GDPR art. 15(3))."""
+) -> tuple[dict[str, str], str, datetime]:
+    """Every check of `request_register` before it writes, so the portal can run them before
+    it asks for confirmation (issue 14): the changes, the ground and the moment as they will
+    be stored, or a ValidationError with the reason."""
     if actor is not None:
         require_manager(actor)
     elif channel != Channel.PORTAL:
@@ -102,6 +95,38 @@ def request_register(
     received_at = received_at or timezone.now()
     if received_at > timezone.now():
         raise ValidationError(_("A request cannot be received in the future."))
+    return changes, restriction_ground, received_at
+
+
+def request_register(
+    *,
+    actor: User | None,
+    request: HttpRequest | None,
+    coachee: Coachee,
+    kind: str,
+    channel: str,
+    verification: str,
+    received_at: datetime | None = None,
+    changes: dict[str, str] | None = None,
+    restriction_ground: str = "",
+    proposal: Proposal | None = None,
+    session: CoachingSession | None = None,
+    keyword_action: str = "",
+    keywords: str = "",
+) -> DataRequest:
+    """A request as received: by staff from a letter, call or email (actor set), or by the
+    coachee in the portal (actor None, channel portal). `proposal`: a correction asked from
+    the preview of a prepared disclosure (art. 9.2), which waits for it.
+
+    A restriction request states its ground of GDPR art. 18(1) (art. 8.1, afscherming). An
+    objection is no longer registered: GDPR art. 21 covers processing on art. 6(1)(e) or (f),
+    which the register has none of (earlier objections stay readable). A further access copy
+    carries the practice's fee, if it set one (art. 7.3; GDPR art. 15(3))."""
+    changes, restriction_ground, received_at = request_checked(
+        actor=actor, coachee=coachee, kind=kind, channel=channel, verification=verification,
+        received_at=received_at, changes=changes, restriction_ground=restriction_ground,
+        session=session, keyword_action=keyword_action, keywords=keywords,
+    )
     with transaction.atomic():
         data_request = DataRequest.objects.create(
             coachee=coachee,
@@ -270,26 +295,24 @@ def open_requests() -> list[DataRequest]:
 # --- deciding and carrying out (art. 7.5, 8.2-8.4) ------------------------------------------
 
 
-def request_decide(
+def decision_checked(
     *,
     actor: User,
-    request: HttpRequest | None,
     data_request: DataRequest,
     decision: str,
     justification: str = "",
     grounds: list[str] | None = None,
     granted_changes: dict[str, str] | None = None,
-    other_form: str = "",
     restriction_ground: str = "",
-) -> DataRequest:
-    """Decide, carry out what was granted, tell the recipients (art. 8.4), write the letter.
-    One transaction: a decision never stands without its effect, its letter and its audit.
-    A restriction registered before requests stated their ground gets it here
-    (`restriction_ground`, GDPR art. 18(1)); a ground on the request is never replaced."""
+) -> tuple[list[str], dict[str, str]]:
+    """Every check of `request_decide` before it acts, so the page can run them before it
+    asks for confirmation (issue 14): the grounds and the changes to grant, as they will be
+    applied, or a ValidationError with the reason."""
     from coachregister.rights.models import Decision, RefusalGround
 
     require_manager(actor)
-    grounds = sorted(set(grounds or []))
+    # Grounds belong to a refusal: a granted decision never carries them into its letter.
+    grounds = [] if decision == Decision.GRANTED else sorted(set(grounds or []))
     if decision not in Decision.values:
         raise ValidationError(_("Choose the decision."))
     if data_request.decided_at is not None:
@@ -342,6 +365,34 @@ def request_decide(
     if new_email and vault.with_email(new_email).exclude(pk=coachee.pk).exists():
         raise ValidationError(_("Another coachee is registered with this email address; "
                                 "resolve that first."))
+    return grounds, granted_changes or {}
+
+
+
+def request_decide(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    data_request: DataRequest,
+    decision: str,
+    justification: str = "",
+    grounds: list[str] | None = None,
+    granted_changes: dict[str, str] | None = None,
+    other_form: str = "",
+    restriction_ground: str = "",
+) -> DataRequest:
+    """Decide, carry out what was granted, tell the recipients (art. 8.4), write the letter.
+    One transaction: a decision never stands without its effect, its letter and its audit.
+    A restriction registered before requests stated their ground gets it here
+    (`restriction_ground`, GDPR art. 18(1)); a ground on the request is never replaced."""
+    grounds, granted_changes = decision_checked(
+        actor=actor, data_request=data_request, decision=decision, justification=justification,
+        grounds=grounds, granted_changes=granted_changes, restriction_ground=restriction_ground,
+    )
+    from coachregister.rights.models import Decision
+
+    coachee = data_request.coachee
+    requested = requested_changes(data_request)
     contact = vault.open_contact(coachee)
     with transaction.atomic():
         # Two people deciding at once: the row lock lets only the first one through.

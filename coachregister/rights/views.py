@@ -27,7 +27,7 @@ from coachregister.rights.forms import (
     chosen_kind,
     fit_to_kind,
 )
-from coachregister.rights.models import DataRequest, Decision, Kind, Letter
+from coachregister.rights.models import DataRequest, Decision, Kind, Letter, RefusalGround
 
 
 @roles_required(*REGISTER_ROLES)
@@ -69,25 +69,34 @@ def request_new(request: HttpRequest, pseudonym: str) -> HttpResponse:
                                                         "kind_label": dict(NEW_KINDS)[kind]})
 
 
-def decision_consequences(data_request: DataRequest, data: dict) -> list[str]:
-    """What deciding will do, in words, for the confirmation page."""
+def decision_consequences(data_request: DataRequest, data: dict, *, grounds: list[str],
+                          granted: dict[str, str]) -> list[str]:
+    """What deciding will do, in words, for the confirmation page: the decision, the grounds
+    and the changes as the service will apply them."""
     kind = data_request.get_kind_display()
-    granted = data["decision"] != Decision.REFUSED
     lines = [_("Request: %(kind)s, decision: %(decision)s.") % {
         "kind": kind, "decision": dict(Decision.choices)[data["decision"]]}]
-    if granted and data_request.kind == Kind.ERASURE:
+    if grounds:
+        labels = dict(RefusalGround.choices)
+        lines.append(_("Refusal grounds: %(grounds)s.") % {
+            "grounds": "; ".join(str(labels[g]) for g in grounds)})
+    if data["decision"] == Decision.PARTLY and granted:
+        lines.append(_("Changes granted: %(fields)s.") % {"fields": ", ".join(
+            str(services.FIELD_LABELS.get(field, _("session keywords"))) for field in granted)})
+    carried = data["decision"] != Decision.REFUSED
+    if carried and data_request.kind == Kind.ERASURE:
         lines.append(_("All data of this coachee are erased from the register now; no one "
                        "can bring them back. The coachee receives the letter by email."))
-    elif granted and data_request.kind == Kind.RECTIFICATION:
+    elif carried and data_request.kind == Kind.RECTIFICATION:
         lines.append(_("The changes granted are made now; every recipient of the data is "
                        "told (art. 8.4)."))
-    elif granted and data_request.kind == Kind.RESTRICTION:
+    elif carried and data_request.kind == Kind.RESTRICTION:
         lines.append(_("From now on the coachee's data are only stored: no one opens them "
                        "until the restriction is lifted."))
-    elif not granted:
+    elif not carried:
         lines.append(_("The letter gives the reasons and every remedy: our complaints "
                        "procedure, the supervisory authority and the court."))
-    if granted and data_request.kind == Kind.ERASURE:
+    if carried and data_request.kind == Kind.ERASURE:
         return lines  # the confirmation mail is the letter: no portal remains
     if data.get("other_form", "").strip():
         lines.append(_("No notice is mailed: hand over the letter in the form the coachee "
@@ -106,33 +115,35 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and not data_request.restriction_ground,
         access=data_request.kind in (Kind.ACCESS, Kind.PORTABILITY),
     )
-    if decide.is_bound and decide.is_valid():
+    if decide.is_bound and decide.is_valid() and not confirm.editing(request):
         data = decide.cleaned_data
-        if not confirm.confirmed(request):  # a decision is carried out at once (issue 14)
-            return confirm.ask(
-                request,
-                title=_("Decide: %(decision)s") % {
-                    "decision": dict(Decision.choices)[data["decision"]]},
-                consequences=decision_consequences(data_request, data),
-                action=_("Decide, carry out and write the letter"),
-                back=request.path,
-            )
+        asked = {
+            "decision": data["decision"],
+            "grounds": data.get("grounds", []),
+            "justification": data["justification"],
+            "restriction_ground": data.get("restriction_ground", ""),
+            "granted_changes": {
+                field: value
+                for field, value in services.requested_changes(data_request).items()
+                if field in request.POST.getlist("granted_fields")
+            },
+        }
         try:
-            services.request_decide(
-                actor=request.user,
-                request=request,
-                data_request=data_request,
-                decision=data["decision"],
-                grounds=data.get("grounds", []),
-                justification=data["justification"],
-                other_form=data["other_form"],
-                restriction_ground=data.get("restriction_ground", ""),
-                granted_changes={
-                    field: value
-                    for field, value in services.requested_changes(data_request).items()
-                    if field in request.POST.getlist("granted_fields")
-                },
-            )
+            # Every check first, so the confirmation is asked only for what can be done.
+            grounds, granted = services.decision_checked(
+                actor=request.user, data_request=data_request, **asked)
+            if not confirm.confirmed(request):  # a decision is carried out at once (issue 14)
+                return confirm.ask(
+                    request,
+                    title=_("Decide: %(decision)s") % {
+                        "decision": dict(Decision.choices)[data["decision"]]},
+                    consequences=decision_consequences(
+                        data_request, data, grounds=grounds, granted=granted),
+                    action=_("Decide, carry out and write the letter"),
+                )
+            services.request_decide(actor=request.user, request=request,
+                                    data_request=data_request, other_form=data["other_form"],
+                                    **asked)
         except ValidationError as exc:
             for message in exc.messages:
                 decide.add_error(None, message)

@@ -81,6 +81,8 @@ def pages_of(role: str, ids: dict[str, object]) -> list[tuple[str, str]]:
         ("trajectories", "/trajectories/"), ("trajectory", f"/trajectories/{t}/"),
         ("coachees", "/coachees/"), ("dossier", f"/dossiers/{t}/"),
         ("requests", "/requests/"), ("request", f"/requests/{ids['request']}/"),
+        ("request-new", f"/coachees/{c}/requests/new/"),
+        ("request-correction", f"/coachees/{c}/requests/new/?kind=rectification"),
         ("audit-trail", "/audit/"), ("users", "/users/"), ("settings", "/practice/settings/"),
         ("clients", "/trajectories/clients/"), ("retention", "/retention/"),
         ("incidents", "/incidents/"), ("complaints", "/complaints/"),
@@ -89,7 +91,7 @@ def pages_of(role: str, ids: dict[str, object]) -> list[tuple[str, str]]:
     ]
     return {
         "owner": common + runner,
-        "administrator": common + runner[:10],
+        "administrator": common + runner[:12],
         "coach": [
             *common, ("trajectories", "/trajectories/"), ("trajectory", f"/trajectories/{t}/"),
             ("coachees", "/coachees/"), ("contact", f"/coachees/{c}/"),
@@ -179,7 +181,7 @@ def staff_walk(browser: Browser, server: Server, ids: dict[str, object], role: s
     for name, path in pages_of(role, ids):
         walk.visit(name, path)
     if role == "owner":
-        for step in (invitation, dashboard_requests):
+        for step in (invitation, dashboard_requests, decide_asks_first):
             try:
                 step(walk, ids)
             except (AssertionError, PlaywrightError) as failed:  # reported with the others
@@ -209,6 +211,25 @@ def invitation(walk: Walk, ids: dict[str, object]) -> None:
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == link.inner_text().strip()
     walk.check("invitation")
+
+
+def decide_asks_first(walk: Walk, ids: dict[str, object]) -> None:
+    """Deciding cannot be undone: the refusal grounds appear once "refused" is chosen (CSS
+    only), and the decision is carried out only after a page that says what it will do."""
+    page = walk.page
+    page.goto(f"{walk.server.url}/requests/{ids['request']}/")
+    grounds = page.locator(".field:has(#id_grounds)")
+    expect(grounds).to_be_hidden()
+    page.check("input[name=decision][value=refused]")
+    expect(grounds).to_be_visible()
+    walk.check("request-refusing")
+    page.check("input[name=grounds][value=a]")
+    page.fill("#id_justification", "Het belang van een ander weegt zwaarder.")
+    page.locator("form.decide button.primary").click()
+    expect(page.get_by_test_id("confirm")).to_be_visible()
+    walk.check("decide-confirm")
+    page.get_by_test_id("confirm-back").click()  # nothing is decided
+    expect(page.locator("form.decide")).to_be_visible()
 
 
 def dashboard_requests(walk: Walk, ids: dict[str, object]) -> None:
@@ -253,6 +274,16 @@ def coachee_walk(browser: Browser, server: Server, inbox: object, width: str) ->
     expect(page.locator("h1")).to_be_visible()
     assert "/portal/home/" in page.url
     walk.check("portal-home")
+    page.get_by_test_id("kind-rectification").click()
+    expect(page.get_by_test_id("request-kind")).to_be_visible()
+    walk.check("portal-request")
+    page.fill("#id_phone", "06 87654321")
+    page.locator("#request button.primary").click()
+    expect(page.get_by_test_id("confirm")).to_be_visible()  # sending cannot be undone
+    walk.check("portal-confirm")
+    page.get_by_test_id("confirm-yes").click()
+    expect(page.locator("ul.messages .success")).to_be_visible()
+    walk.check("portal-request-sent")
     walk.visit("portal-complaint", "/complaints/portal/")
     context.close()
     return walk

@@ -62,11 +62,26 @@ def test_sending_a_request_from_the_portal_asks_first_then_says_it_was_sent(
 
 
 @pytest.mark.article("7.1")
-def test_going_back_from_the_confirmation_sends_nothing(coachee: Coachee) -> None:
+def test_going_back_from_the_confirmation_keeps_what_was_typed_and_sends_nothing(
+    coachee: Coachee,
+) -> None:
     client = portal_client()
-    html = client.post(HOME, {"kind": "access"}).content.decode()
-    back = html.split('data-testid="confirm-back"')[0].rsplit('href="', 1)[1].split('"')[0]
-    assert client.get(back.replace("&amp;", "&")).status_code == 200
+    html = client.post(HOME, {"kind": "rectification", "phone": "06 87654321"}).content.decode()
+    fields = hidden_fields(html)
+    back = client.post(HOME, {**fields, "edit": "1"})  # the "go back and change it" button
+    assert back.status_code == 200 and not DataRequest.objects.exists()
+    assert back.context["form"]["phone"].value() == "06 87654321"
+    assert "06 87654321" not in back.wsgi_request.get_full_path()  # never in a URL
+
+
+@pytest.mark.article("7.1")
+def test_a_request_that_cannot_be_sent_says_why_before_asking(coachee: Coachee) -> None:
+    client = portal_client()
+    for sent in ({"kind": "rectification"}, {"kind": "rectification", "email": "geen-adres"},
+                 {"kind": "restriction"}):
+        answer = client.post(HOME, sent)
+        assert 'data-testid="confirm"' not in answer.content.decode(), sent
+        assert answer.context["form"].errors, sent
     assert not DataRequest.objects.exists()
 
 
@@ -94,6 +109,8 @@ def test_withdrawing_a_consent_asks_first(
     consent.refresh_from_db()
     assert consent.withdrawn_at is not None
     assert 'class="message success"' in done.content.decode()
+    again = client.post(url, {"confirmed": "yes"}, follow=True)  # a second click
+    assert 'class="message info"' in again.content.decode()
 
 
 @pytest.mark.article("8.3")
@@ -118,6 +135,40 @@ def test_a_decision_asks_first_and_is_carried_out_only_when_confirmed(
     data_request.refresh_from_db()
     assert data_request.decision == "granted" and not Coachee.objects.filter(pk=coachee.pk)
     assert 'class="message success"' in done.content.decode()
+
+
+@pytest.mark.article("8.3")
+def test_a_decision_that_cannot_be_carried_out_says_why_before_asking(
+    owner: User, coachee: Coachee, client_for: Callable[[User], Client]
+) -> None:
+    data_request = services.request_register(
+        actor=owner, request=None, coachee=coachee, kind="access", channel="letter",
+        verification="ondertekende brief")
+    url = reverse("rights:detail", args=[data_request.pk])
+    client = client_for(owner)
+    for sent in ({"decision": "refused"},  # no reasons, no ground
+                 {"decision": "refused", "justification": "Te veel gevraagd."}):  # no ground
+        answer = client.post(url, sent)
+        assert 'data-testid="confirm"' not in answer.content.decode(), sent
+        assert answer.context["decide"].non_field_errors(), sent
+    data_request.refresh_from_db()
+    assert data_request.decided_at is None
+
+
+@pytest.mark.article("8.3")
+def test_grounds_left_ticked_do_not_reach_a_granted_decision(
+    owner: User, coachee: Coachee, client_for: Callable[[User], Client]
+) -> None:
+    """A refusal's grounds hidden again by choosing "granted" are still sent by the browser:
+    the service drops them, so the letter of a granted request names no refusal ground."""
+    data_request = services.request_register(
+        actor=owner, request=None, coachee=coachee, kind="access", channel="letter",
+        verification="ondertekende brief")
+    url = reverse("rights:detail", args=[data_request.pk])
+    client = client_for(owner)
+    client.post(url, {"decision": "granted", "grounds": ["a", "b"], "confirmed": "yes"})
+    data_request.refresh_from_db()
+    assert data_request.decision == "granted" and data_request.refusal_grounds == ""
 
 
 # --- only the fields of the kind ------------------------------------------------------------
