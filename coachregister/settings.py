@@ -137,6 +137,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coachregister.lib.request_memo.RequestMemoMiddleware",
     "coachregister.middleware.RestorePendingMiddleware",
     "coachregister.accounts.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -238,9 +239,12 @@ AXES_CLIENT_IP_CALLABLE = "coachregister.accounts.middleware.client_address"
 AXES_LOCKOUT_CALLABLE = "coachregister.accounts.views.locked_out"
 AXES_VERBOSE = False
 
-# Sessions: idle timeout (cookie age, renewed on every request) and an absolute timeout.
+# Sessions: idle timeout and an absolute timeout (accounts/middleware.py). A read-only page
+# does not write the session: the activity time in it is refreshed at most once a minute,
+# which renews the cookie and the stored expiry (SESSION_COOKIE_AGE), and the access
+# middleware ends a session whose recorded activity is older than the idle minutes.
 SESSION_COOKIE_AGE = env_int("COACHREGISTER_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ABSOLUTE_SECONDS = env_int("COACHREGISTER_ABSOLUTE_HOURS", 12) * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

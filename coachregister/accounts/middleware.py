@@ -18,6 +18,13 @@ from django.utils.translation import gettext as _
 from coachregister.lib import net
 
 SESSION_LOGIN_AT = "coachregister_login_at"
+# The last recorded activity (time.time()). The session is not written on every request
+# (SESSION_SAVE_EVERY_REQUEST is off): this is refreshed, and so the session and its cookie
+# renewed, at most once per ACTIVITY_REFRESH_SECONDS. The idle limit counts from it, so a
+# session may end up to that much earlier than the idle minutes after the last request,
+# never later.
+SESSION_SEEN_AT = "coachregister_seen_at"
+ACTIVITY_REFRESH_SECONDS = 60
 # Pages that need a published privacy regulation (AccessPolicyMiddleware._needs_regulation).
 NEEDS_REGULATION = frozenset({"trajectories:client_new", "trajectories:new"})
 
@@ -71,9 +78,36 @@ class ClientAddressMiddleware:
 FIRST_PASSWORD_OPEN = {"accounts:password_change", "accounts:logout"}
 
 
+def seen_at(request: HttpRequest) -> float:
+    """When the session last recorded activity; a signed-in session that has not yet done
+    so counts from the sign-in."""
+    session = request.session
+    return float(session.get(SESSION_SEEN_AT, session.get(SESSION_LOGIN_AT, 0)))
+
+
+def activity_refresh(request: HttpRequest) -> bool:
+    """Record activity in a session that holds something (staff, the coachee portal, an
+    intake), when the last record is at least a minute old: only then is the session
+    written, which also renews its expiry and cookie (SESSION_COOKIE_AGE). An empty session
+    is left alone, so no anonymous visit creates one. True when the session will be
+    written."""
+    session = request.session
+    if session.is_empty() or not session.keys():
+        return False
+    now = time.time()
+    if now - seen_at(request) < ACTIVITY_REFRESH_SECONDS:
+        return False
+    session[SESSION_SEEN_AT] = now
+    return True
+
+
 class AccessPolicyMiddleware:
     """Closed by default: a view is reachable anonymously only when marked `public`; a signed-in
-    user passes the session limits, the sign-in policy and the confidentiality gate first."""
+    user passes the session limits, the sign-in policy and the confidentiality gate first.
+
+    The idle limit (SESSION_COOKIE_AGE) holds twice: the stored session expires that long
+    after its last write, and a signed-in session whose recorded activity (SESSION_SEEN_AT)
+    is older than that is ended here, whatever wrote the session since."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -85,6 +119,7 @@ class AccessPolicyMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         if getattr(view_func, "coachregister_public", False):
+            activity_refresh(request)
             return None
         if not request.user.is_authenticated:
             login_url = reverse(settings.LOGIN_URL)
@@ -101,6 +136,15 @@ class AccessPolicyMiddleware:
                 _("Your session has ended after %(hours)d hours. Please sign in again.")
                 % {"hours": hours},
             )
+        if time.time() - seen_at(request) > settings.SESSION_COOKIE_AGE:
+            minutes = settings.SESSION_COOKIE_AGE // 60
+            return self._end(
+                request,
+                services.SessionEnd.IDLE_TIMEOUT,
+                _("Your session has ended after %(minutes)d minutes without activity. Please "
+                  "sign in again.") % {"minutes": minutes},
+            )
+        activity_refresh(request)
         if policy.second_factor_required(request) and not request.user.is_verified():
             return self._end(
                 request,

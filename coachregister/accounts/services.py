@@ -14,6 +14,7 @@ from django.contrib.auth import logout as django_logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -33,16 +34,20 @@ from coachregister.accounts.models import (
 )
 from coachregister.audit.models import Outcome
 from coachregister.audit.services import event_record
+from coachregister.lib import request_memo
 from coachregister.practice.models import PracticeSettings
 
 if TYPE_CHECKING:
     from django_otp.models import Device
+
+    from coachregister.trajectories.models import Trajectory
 
 USER = "user"
 
 
 class SessionEnd:
     ABSOLUTE_TIMEOUT = "absolute_timeout"
+    IDLE_TIMEOUT = "idle_timeout"
     SECOND_FACTOR_REQUIRED = "second_factor_required"
 
 
@@ -515,11 +520,25 @@ def two_factor_reset(*, actor: User, request: HttpRequest | None, user: User) ->
 # --- confidentiality (art. 4.1f, 5.2, 5.3) ---------------------------------------------------
 
 
+# The request memo's keys (lib/request_memo.py) for "this user accepted the current
+# statement"; publishing or accepting forgets them all.
+ACCEPTED_MEMO = "accounts.confidentiality_accepted:"
+
+
 def confidentiality_accepted(user: User) -> bool:
-    statement = ConfidentialityStatement.current()
-    if statement is None:
-        return False
-    return ConfidentialityAcceptance.objects.filter(user=user, statement=statement).exists()
+    """Whether `user` accepted the current (latest) statement; False while none is published.
+    One query, read once per request (the access gate and the views share it)."""
+    memo = request_memo.current()
+    key = f"{ACCEPTED_MEMO}{user.pk}"
+    if memo is not None and key in memo:
+        return bool(memo[key])
+    latest = ConfidentialityStatement.objects.order_by("-version").values("pk")[:1]
+    accepted = ConfidentialityAcceptance.objects.filter(
+        user=user, statement=Subquery(latest)
+    ).exists()
+    if memo is not None:
+        memo[key] = accepted
+    return accepted
 
 
 def statement_text(practice: PracticeSettings) -> str:
@@ -543,6 +562,7 @@ def statement_publish(
             text=statement_text(PracticeSettings.load()),
             published_by=actor,
         )
+        request_memo.forget_prefix(ACCEPTED_MEMO)
         event_record(
             action="accounts.confidentiality.published",
             request=request,
@@ -561,6 +581,7 @@ def confidentiality_accept(*, request: HttpRequest, user: User, version: int) ->
         _acceptance, created = ConfidentialityAcceptance.objects.get_or_create(
             user=user, statement=statement
         )
+        request_memo.forget_prefix(ACCEPTED_MEMO)
         if created:
             event_record(
                 action="accounts.confidentiality.accepted",
@@ -571,7 +592,7 @@ def confidentiality_accept(*, request: HttpRequest, user: User, version: int) ->
 
 
 def third_party_scope_set(
-    *, actor: User, request: HttpRequest | None, user: User, trajectories: list[object]
+    *, actor: User, request: HttpRequest | None, user: User, trajectories: list[Trajectory]
 ) -> None:
     """Art. 5.3: which trajectories a third party may see; an empty list means none."""
     from coachregister.accounts.models import ThirdPartyScope

@@ -63,7 +63,7 @@ def engagement_open(
     return engagement
 
 
-def sampled_pseudonyms(user: object, now: datetime | None = None) -> list[str]:
+def sampled_pseudonyms(user: User, now: datetime | None = None) -> list[str]:
     """The trajectories an auditor may read now: those in the sample of an open window."""
     now = now or timezone.now()
     samples = Engagement.objects.filter(

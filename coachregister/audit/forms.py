@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ class DayRangeMixin:
     9999-12-31 does not exist) is a form error, not a server error (art. 6: a crafted address
     must not break the register)."""
 
-    cleaned_data: dict[str, object]
+    cleaned_data: dict[str, Any]  # as on forms.Form
     fields: dict[str, forms.Field]
 
     def _clean_day(self, name: str) -> date | None:
@@ -45,10 +46,10 @@ class DayRangeMixin:
         """The lookups that keep `field` (a moment) within the chosen Dutch days."""
         lookups = {}
         if self.cleaned_data.get("date_from"):
-            lookups[f"{field}__gte"] = day_start(self.cleaned_data["date_from"])  # type: ignore[arg-type]
+            lookups[f"{field}__gte"] = day_start(self.cleaned_data["date_from"])
         if self.cleaned_data.get("date_until"):
             lookups[f"{field}__lt"] = day_start(
-                self.cleaned_data["date_until"] + timedelta(days=1)  # type: ignore[operator]
+                self.cleaned_data["date_until"] + timedelta(days=1)
             )
         return lookups
 

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "coachees.contact_moment.recorded": _("Contact moment recorded"),
     "coachees.intake.completed": _("Intake completed"),
     "coachees.name.listed": _("Name shown in a list"),
+    "coachees.list.searched": _("Coachee looked up by email address"),
     "complaints.complaint.acknowledged": _("Receipt of complaint confirmed"),
     "complaints.complaint.decided": _("Decision on complaint"),
     "complaints.complaint.received": _("Complaint received"),

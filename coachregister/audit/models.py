@@ -16,8 +16,12 @@ class Event(models.Model):
     """An audit event. `seq` is the position in the chain; `hash` is the keyed link over this
     event and the one before it (see chain.py). The database refuses UPDATE and DELETE."""
 
+    # The one unique index: the chain order. The head (`order_by("-seq").first()`, services,
+    # anchors, backup), the browser's keyset pages (`seq < before`), verify's walk in order,
+    # and prune's `seq <= N` all read it; a second writer with the same number fails on it.
     seq = models.BigIntegerField(unique=True, editable=False)
-    created_at = models.DateTimeField(editable=False, db_index=True)
+    created_at = models.DateTimeField(editable=False)
+    # No index of its own: audit_actor_idx (actor, seq) starts with this column.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -25,10 +29,11 @@ class Event(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     actor_role = models.CharField(max_length=32, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    action = models.CharField(max_length=100, db_index=True)
+    action = models.CharField(max_length=100)
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
@@ -36,13 +41,45 @@ class Event(models.Model):
     # The id of the chain key that links this event (chain.py); empty before the switch-over.
     key_id = models.CharField(max_length=32, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Not indexed, not unique: nothing looks an event up by its link (verify walks by `seq` and
+    # compares each `prev_hash` with the link before it; anchors and prune records name a
+    # `seq` and read its hash). Two equal links would need two events with the same `seq`
+    # (the link covers `seq`, chain.FIELDS), which the unique `seq` already refuses.
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-seq"]
+        # Every index here serves a query named beside it; tests/test_indexes.py lists the
+        # table's indexes (these, the primary key and the unique `seq`) and fails on any other.
         indexes = [
-            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+            # The events about one object: "who saw my data" (queries.accesses_of, coachee
+            # and trajectory pseudonyms), the browser's object filter (`object_id` alone,
+            # views._filtered), an incident's containment actions and decisions
+            # (incidents/notices, containment), a user's role and scope changes
+            # (incidents/affected). `object_id` first, so the browser's filter uses it too.
+            models.Index(fields=["object_id", "object_type", "seq"], name="audit_object_idx"),
+            # One staff member's events: the browser's actor filter (newest first), what an
+            # auditor opened in a window (engagements.opened_by_auditor), what a user read
+            # (incidents/affected.viewed_by), a recent second factor (incidents/notices).
             models.Index(fields=["actor", "seq"], name="audit_actor_idx"),
+            # One action or one area of actions: the browser's action filter (`=`) and area
+            # filter (`startswith`, a prefix: hence varchar_pattern_ops on PostgreSQL, which
+            # serves `=` and `IN` as well; SQLite ignores the operator class), the last daily
+            # verify (daily.py), erasures since the last anchor (anchors.worker_tick),
+            # rotations (incidents/containment), reassignments (incidents/affected), denied
+            # accesses of the last 30 days (practice/compliance).
+            models.Index(
+                fields=["action", "seq"], name="audit_action_idx",
+                opclasses=["varchar_pattern_ops", ""],
+            ),
+            # A time window: the browser's day filter, the first event of the prune
+            # boundary's month (prune.prune_plan), today's daily verify (daily.verify_daily).
+            models.Index(fields=["created_at"], name="audit_created_idx"),
+            # The browser's "denied" filter, newest first: denied events are few, so
+            # without this the page scans the trail from its head.
+            models.Index(
+                fields=["seq"], name="audit_denied_idx", condition=models.Q(outcome="denied")
+            ),
         ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")

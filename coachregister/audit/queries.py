@@ -16,7 +16,7 @@ from coachregister.coachees.models import Coachee
 READS = ("coachees.contact.viewed", "coachees.name.listed", "coachees.contact.vcard_downloaded",
          "notes.dossier.viewed", "notes.versions.viewed", "disclosures.proposal.exported",
          "rights.letter.downloaded", "rights.request.viewed", "complaints.complaint.viewed",
-         "complaints.letter.downloaded")
+         "complaints.letter.downloaded", "coachees.list.searched")
 
 
 def accesses_of(coachee: Coachee) -> QuerySet[Event]:

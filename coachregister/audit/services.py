@@ -2,7 +2,8 @@
 
 Appends are serialised so the chain never forks: on PostgreSQL with a transaction-scoped
 advisory lock, on SQLite by the write lock that every transaction takes at BEGIN (settings:
-transaction_mode IMMEDIATE). The unique `seq` and `hash` columns are the last line of defence.
+transaction_mode IMMEDIATE). The unique `seq` column is the last line of defence (the link
+covers `seq`, so two events with one link would need one `seq`; models.Event).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from typing import cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from coachregister.accounts.access import REGISTER_ROLES, roles_required
+from coachregister.accounts.models import User
 from coachregister.audit import display, labels
 from coachregister.audit.forms import EventFilterForm
 from coachregister.audit.models import Event
@@ -58,7 +60,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/event_list.html",
-        {"form": form, "events": page, "rows": display.rows(page, request.user),
+        # signed in: every view is closed to visitors by AccessPolicyMiddleware
+        {"form": form, "events": page, "rows": display.rows(page, cast(User, request.user)),
          "older_query": older},
     )
 
@@ -109,7 +112,7 @@ def engagement_list(request: HttpRequest) -> HttpResponse:
     from coachregister.audit.forms import EngagementForm
     from coachregister.audit.models import Engagement
 
-    user = request.user
+    user = cast(User, request.user)  # signed in: AccessPolicyMiddleware closes every view
     if user.role == "auditor":
         return render(
             request,
@@ -146,7 +149,7 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from coachregister.audit.models import Engagement
 
     engagement = get_object_or_404(Engagement.objects.select_related("auditor"), pk=pk)
-    user = request.user
+    user = cast(User, request.user)  # signed in: AccessPolicyMiddleware closes every view
     if not (user.role in REGISTER_ROLES or engagement.auditor_id == user.pk):
         return deny(request, object_type="engagement", object_id=str(pk))
     now = timezone.now()

@@ -69,10 +69,14 @@ def visible_coachees(queryset: CoacheeQuerySet, user: object) -> CoacheeQuerySet
     if role in (Role.OWNER, Role.ADMINISTRATOR):
         return queryset
     if role in (Role.COACH, Role.THIRD_PARTY, Role.AUDITOR):
+        from django.db.models import Exists, OuterRef
+
         from coachregister.trajectories.models import Trajectory
 
-        trajectories = Trajectory.objects.visible_to(user)
-        return queryset.filter(trajectories__in=trajectories).distinct()
+        # A semi-join: a coachee with several visible trajectories is one row without a
+        # DISTINCT over the wide (encrypted) columns, and the list page can paginate it.
+        trajectories = Trajectory.objects.visible_to(user).filter(coachee=OuterRef("pk"))
+        return queryset.filter(Exists(trajectories))
     return queryset.none()
 
 

@@ -85,3 +85,32 @@ class OpenContactForm(forms.Form):
         if not tasks:
             del self.fields["task"]
             self.fields["reason"].label = _("Reason")
+
+
+class PseudonymSearchForm(forms.Form):
+    """The coachee list's search by pseudonym (a GET: a pseudonym is no personal data in an
+    address, the dossier URLs carry it too). The beginning of a pseudonym is enough."""
+
+    q = forms.CharField(
+        label=_("Pseudonym"),
+        max_length=20,
+        required=False,
+        help_text=_("The whole pseudonym or its beginning, for example C-7KQ2."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false"}),
+    )
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip().upper()
+
+
+class EmailSearchForm(forms.Form):
+    """The coachee list's search by exact email address, through the blind index. Only ever a
+    POST: an address must not end up in a URL, the browser history or an access log."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("The exact address. It is not kept and not shown in the address bar."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )

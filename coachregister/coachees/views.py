@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +21,13 @@ from coachregister.accounts.models import Role
 from coachregister.audit.models import Outcome
 from coachregister.audit.services import event_record
 from coachregister.coachees import access, services, vault
-from coachregister.coachees.forms import CodeForm, IntakeForm, OpenContactForm
+from coachregister.coachees.forms import (
+    CodeForm,
+    EmailSearchForm,
+    IntakeForm,
+    OpenContactForm,
+    PseudonymSearchForm,
+)
 from coachregister.coachees.models import Coachee
 from coachregister.practice import promises
 from coachregister.practice.models import ProcessingPurpose, RegulationVersion
@@ -31,6 +39,7 @@ CODE_TRIES = 10
 CODE_WINDOW = timedelta(minutes=15)
 SUBMITS = 20
 SUBMIT_WINDOW = timedelta(hours=1)
+COACHEES_PER_PAGE = 50
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -167,13 +176,56 @@ def intake_done(request: HttpRequest) -> HttpResponse:
     return render(request, "coachees/intake_done.html")
 
 
+def _page_number(raw: str | None) -> int:
+    """The asked page as a number from 1 up; anything else is page 1 (the paginator brings a
+    number past the end back to the last page)."""
+    try:
+        return max(int(raw or 1), 1)
+    except ValueError:
+        return 1
+
+
+@never_cache
+@sensitive_post_parameters("email")
 def coachee_list(request: HttpRequest) -> HttpResponse:
     """The coachees the user may see (coach: own only), with names only where the contact
-    details open directly (Werkwijze: the coach); the others by pseudonym."""
-    coachees = list(Coachee.objects.visible_to(request.user).order_by("pseudonym"))
+    details open directly (Werkwijze: the coach); the others by pseudonym. A page at a time,
+    so only the names on the page are decrypted and audited, and the query count does not grow
+    with the register. Searchable by pseudonym (GET) and by exact email address (POST only,
+    through the blind index, within what the user may see: "not found" says nothing about
+    coachees outside it)."""
+    visible = Coachee.objects.visible_to(request.user).order_by("pseudonym")
+    search = PseudonymSearchForm(request.GET or None)
+    email_form = EmailSearchForm(request.POST or None)
+    page = None
+    query = ""
+    email_searched = False
+    if request.method == "POST" and email_form.is_valid():
+        email_searched = True
+        coachees = list(vault.with_email(email_form.cleaned_data["email"])
+                        .visible_to(request.user).order_by("pseudonym"))
+        # A look-up by address is on the trail (the address never is): on the coachee's
+        # own trail when found, so "who saw my data" shows it; else as a search alone.
+        event_record(action="coachees.list.searched", request=request,
+                     object_type="coachee" if coachees else "",
+                     object_id=coachees[0].pseudonym if coachees else "",
+                     detail={"by": "email", "found": len(coachees)})
+    else:
+        if search.is_valid() and search.cleaned_data["q"]:
+            visible = visible.filter(pseudonym__startswith=search.cleaned_data["q"])
+            query = urlencode({"q": search.cleaned_data["q"]})
+        elif search.is_bound and not search.is_valid():
+            visible = visible.none()
+        paginator = Paginator(visible, COACHEES_PER_PAGE)
+        page = paginator.get_page(_page_number(request.GET.get("page")))
+        coachees = list(page.object_list)
     names = access.names_for_list(request=request, coachees=coachees)
     rows = [(coachee, names.get(coachee.pk)) for coachee in coachees]
-    return render(request, "coachees/coachee_list.html", {"rows": rows})
+    return render(request, "coachees/coachee_list.html", {
+        "rows": rows, "page": page, "query": query, "search": search,
+        "email_form": email_form, "email_searched": email_searched,
+        "searching": email_searched or bool(query),
+    })
 
 
 @never_cache

@@ -233,6 +233,7 @@ def complaint_decide(
             complaint.kept_until = deadlines.complaint_claims_end(
                 complaint.decided_at, ComplaintProcedure.load().claims_years)
         else:
+            assert coachee is not None  # a file not kept apart still has its coachee
             complaint.decision_text_enc = sealed.seal(coachee, SEALED["decision_text"], reasons)
         complaint.save(update_fields=["decided_at", "decided_by", "outcome",
                                       "decision_text_enc", "kept_until"])
@@ -240,7 +241,10 @@ def complaint_decide(
         if coachee is not None:
             detail["letter"] = _write_letter(complaint, coachee, LetterKind.DECISION).pk
             _mail_coachee(complaint, coachee, LetterKind.DECISION)
-        hold = LegalHold.objects.filter(pk=complaint.hold_id, lifted_at__isnull=True).first()
+        # pk=None (no hold) matches no row; Django's type hints refuse None for pk
+        hold = LegalHold.objects.filter(
+            pk=complaint.hold_id, lifted_at__isnull=True  # type: ignore[misc]
+        ).first()
         if hold is not None:
             hold_lift(actor=actor, request=request, hold=hold)
         event_record(
@@ -352,6 +356,7 @@ def file_purpose(complaint_pk: int) -> str:
 
 
 def _file_key(complaint: Complaint) -> bytes:
+    assert complaint.wrapped_key is not None  # only for a file kept apart
     return keyring.unwrap(bytes(complaint.wrapped_key), complaint.key_id,
                           file_purpose(complaint.pk))
 

@@ -8,7 +8,7 @@ coachee's erasure. Read and write them through `incidents.services` (`text`, `se
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -101,7 +101,7 @@ class Incident(models.Model):
         return f"INC-{self.pk}"
 
     @property
-    def notify_due(self) -> object:
+    def notify_due(self) -> datetime:
         return self.aware_at + NOTIFY_WITHIN
 
     @property

@@ -300,9 +300,9 @@ def _own_phone(text: str, needles: _Needles) -> tuple[int, int] | None:
     return None
 
 
-def _matches(text: str, person: Person) -> list[tuple[str, object]]:
+def _matches(text: str, person: Person) -> list[tuple[str, _Where]]:
     """The kinds found, each with where (in whichever coordinates its rule works in)."""
-    found: list[tuple[str, object]] = []
+    found: list[tuple[str, _Where]] = []
     folded = fold(text)
     words = _WORD.findall(folded)
     compact = "".join(words)
@@ -352,9 +352,9 @@ def _folded_map(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
-def _quote(text: str, where: object) -> str:
+def _quote(text: str, where: _Where) -> str:
     """The words of `text` that a match covers, widened to whole words."""
-    how, start, end = where  # type: ignore[misc]
+    how, start, end = where
     if how != "text":
         folded, origin = _folded_map(text)
         spans = [m.span() for m in _WORD.finditer(folded)]

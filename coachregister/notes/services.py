@@ -13,7 +13,8 @@ coachee's data key; `read_version` opens both.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -35,6 +36,9 @@ from coachregister.notes.models import CoachingSession, KeywordVersion
 from coachregister.retention import journal
 from coachregister.rights.models import KeywordAction
 from coachregister.trajectories.models import Trajectory
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 TRAJECTORY = "trajectory"
 MAX_KEYWORDS = 2000
@@ -349,6 +353,7 @@ def legacy_reseal(batch_size: int = 200) -> int:
             )
             for version in rows:
                 coachee = version.session.trajectory.coachee
+                assert coachee is not None  # the filter above: coachee__isnull=False
                 _seal_version(version, *read_version(coachee, version))
                 version.save(update_fields=["wrapped_key", "key_id", "keywords_enc",
                                             "reason_enc"])
@@ -482,7 +487,7 @@ def keywords_kept_lapse(*, trajectory: Trajectory) -> int:
     return destroyed
 
 
-def keywords_kept_reapply(coachee: Coachee, data: dict[str, object], when: object) -> bool:
+def keywords_kept_reapply(coachee: Coachee, data: dict[str, Any], when: datetime) -> bool:
     """After a restore (retention/backup.py): the narrower consent under which the coachee
     let the existing keywords stay is recorded again if the backup predates it."""
     if Consent.objects.filter(coachee=coachee, purpose=Purpose.KEYWORDS_KEPT).exists():
@@ -496,7 +501,7 @@ def keywords_kept_reapply(coachee: Coachee, data: dict[str, object], when: objec
 
 # --- keywords on request (art. 8.1, 8.3) ---------------------------------------------------
 
-REQUEST_REASONS = {
+REQUEST_REASONS: dict[str, StrPromise] = {
     KeywordAction.CORRECT: gettext_lazy("Corrected at the coachee's request (art. 8.1)."),
     KeywordAction.SUPPLEMENT: gettext_lazy("Supplemented at the coachee's request (art. 8.1)."),
     KeywordAction.DELETE: gettext_lazy(
@@ -599,7 +604,7 @@ def keywords_on_request(
 # --- the rights journal after a restore (retention/backup.py) -------------------------------
 
 
-def keywords_erased_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
+def keywords_erased_reapply(coachee: Coachee, data: dict[str, Any]) -> bool:
     """Destroy again what a restored backup brought back of an erasure after a withdrawn
     consent. Idempotent: False when nothing was left."""
     sessions = data.get("sessions") or []
@@ -613,17 +618,18 @@ def keywords_erased_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
     )
 
 
-def keywords_deleted_reapply(coachee: Coachee, data: dict[str, object]) -> bool:
+def keywords_deleted_reapply(coachee: Coachee, data: dict[str, Any]) -> bool:
     """The same for a granted deletion: the versions before the deletion's own go again, and
     the version that says why comes back when the backup predates it."""
+    # pk=None (a key missing from the entry) matches no row; Django's type hints refuse None for pk
     session = CoachingSession.objects.filter(
-        pk=data.get("session"), trajectory__coachee=coachee
+        pk=data.get("session"), trajectory__coachee=coachee  # type: ignore[misc]
     ).first()
     if session is None:
         return False
-    number = int(data["number"])  # type: ignore[call-overload]
+    number = int(data["number"])
     changed = bool(_versions_destroy(session.versions.filter(number__lt=number), coachee))
-    author = User.objects.filter(pk=data.get("by")).first()
+    author = User.objects.filter(pk=data.get("by")).first()  # type: ignore[misc]  # as above
     if author is not None and not session.versions.filter(number=number).exists():
         with override("nl"):
             reason = str(REQUEST_REASONS[KeywordAction.DELETE])

@@ -6,7 +6,6 @@ from coachregister.practice.models import PracticeSettings
 
 
 def practice(request: HttpRequest) -> dict[str, object]:
-    """The practice name for the page header; one cached query per request."""
-    if not hasattr(request, "_practice_settings"):
-        request._practice_settings = PracticeSettings.load()  # type: ignore[attr-defined]
-    return {"practice": request._practice_settings}  # type: ignore[attr-defined]
+    """The practice name for the page header. `load` reads the row once per request (the
+    request memo), shared with the sign-in policy and the views."""
+    return {"practice": PracticeSettings.load()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +13,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coachregister.lib import net
+from coachregister.lib import net, request_memo
+
+# The request memo's key for the settings row (PracticeSettings.load).
+MEMO_KEY = "practice.settings"
 
 
 def validate_networks(value: str) -> None:
@@ -87,11 +92,26 @@ class PracticeSettings(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Also clears the request memo, so the rest of the request reads the saved row."""
+        super().save(*args, **kwargs)
+        request_memo.forget(MEMO_KEY)
+
     @classmethod
     def load(cls) -> PracticeSettings:
-        """The one row; created with defaults the first time (it holds no personal data)."""
-        obj, _created = cls.objects.get_or_create(singleton=True)
-        return obj
+        """The one row; created with defaults the first time (it holds no personal data).
+
+        Within a request the row is read once (lib/request_memo.py, never across requests)
+        and every caller gets a copy of its own, so a form that writes posted values onto
+        its copy changes nobody else's. A save clears the memo (`save`), so the rest of the
+        request reads the new values. Outside a request every call reads the database."""
+        memo = request_memo.current()
+        if memo is None:
+            obj, _created = cls.objects.get_or_create(singleton=True)
+            return obj
+        if MEMO_KEY not in memo:
+            memo[MEMO_KEY], _created = cls.objects.get_or_create(singleton=True)
+        return copy.copy(memo[MEMO_KEY])
 
     def office_network_list(self) -> list[net.IPNetwork]:
         return net.parse_networks(self.office_networks.splitlines())

@@ -260,8 +260,10 @@ def due_for_purge(today: date | None = None, policy: RetentionPolicy | None = No
     policy = policy or RetentionPolicy.current()
     due = []
     for coachee in _candidates(today, policy):
+        # `last` is the annotation _candidates adds; the plugin loses it across the return type
+        last: date | None = coachee.last  # type: ignore[attr-defined]
         expiry = deadlines.retention_expiry(
-            coachee.last or timezone.localtime(coachee.created_at).date(), policy.years
+            last or timezone.localtime(coachee.created_at).date(), policy.years
         )
         if expiry < today:
             due.append((coachee.pseudonym, expiry))

@@ -34,7 +34,7 @@ from coachregister.trajectories.access import require_manager
 
 if TYPE_CHECKING:
     from coachregister.accounts.models import User
-    from coachregister.disclosures.models import Proposal
+    from coachregister.disclosures.models import Proposal, Recipient
     from coachregister.notes.models import CoachingSession
 
 COACHEE = "coachee"
@@ -392,6 +392,7 @@ def request_decide(
     from coachregister.rights.models import Decision
 
     coachee = data_request.coachee
+    assert coachee is not None  # decision_checked refuses a request whose coachee is gone
     requested = requested_changes(data_request)
     contact = vault.open_contact(coachee)
     with transaction.atomic():
@@ -561,12 +562,12 @@ def _rectify(coachee: Coachee, contact: vault.Contact, changes: dict[str, str]) 
 
 def _tell_recipients(
     coachee: Coachee, data_request: DataRequest, queued: list[int] | None = None
-) -> list[object]:
+) -> list[Recipient]:
     """Art. 8.4: every recipient in the disclosure register gets a notice through the
     outbox, naming our reference for their earlier disclosure (no personal data re-sent)."""
     from coachregister.disclosures.models import Disclosure
 
-    told = []
+    told: list[Recipient] = []
     disclosures = Disclosure.objects.filter(coachee=coachee).select_related("recipient")
     by_recipient: dict[int, list[Disclosure]] = {}
     for disclosure in disclosures:
@@ -603,7 +604,7 @@ def _write_letter(
     data_request: DataRequest,
     coachee: Coachee,
     contact: vault.Contact,
-    told: list[object],
+    told: list[Recipient],
     keywords_session: CoachingSession | None = None,
     corrections: tuple[dict[str, str], list[str]] | None = None,
 ) -> Letter:

@@ -1,0 +1,137 @@
+"""The audit table carries only indexes that a query uses (art. 6: the trail stays readable
+and cheap to keep however long it grows). Each index is listed with the query it serves; an
+index that is not listed, or a listed one that is gone, fails the test. On PostgreSQL the
+planner is asked whether the main reads use them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from coachregister.accounts.models import User
+from coachregister.audit import views
+from coachregister.audit.forms import EventFilterForm
+from coachregister.audit.models import Event, Outcome
+from coachregister.audit.queries import accesses_of
+from coachregister.testing import factories
+
+pytestmark = pytest.mark.article("6")
+
+# Named indexes by name; the primary key and the unique `seq` (named by the engine) by their
+# columns. models.Event says the same beside each index.
+EXPECTED: dict[str | tuple[str, ...], str] = {
+    ("id",): "the primary key (Django's; no query reads events by id)",
+    ("seq",): "unique chain order: the head, keyset pages, verify's walk, prune's seq <= N",
+    "audit_object_idx": "who saw my data (queries.accesses_of), the browser's object filter, "
+    "an incident's actions, a user's role and scope changes",
+    "audit_actor_idx": "the browser's staff filter, what an auditor opened, what a user read",
+    "audit_action_idx": "the browser's action and area filter, the last daily verify, "
+    "erasures since the last anchor, rotations, reassignments, denied accesses",
+    "audit_created_idx": "the browser's day filter, the prune boundary, today's daily verify",
+    "audit_denied_idx": "the browser's denied filter, newest first",
+}
+
+
+def _indexes() -> dict[str | tuple[str, ...], dict[str, Any]]:
+    """The indexes and unique constraints of the audit table (not checks, not foreign keys)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    found: dict[str | tuple[str, ...], dict[str, Any]] = {}
+    for name, info in constraints.items():
+        if not (info["index"] or info["unique"] or info["primary_key"]):
+            continue
+        key: str | tuple[str, ...] = name if name in EXPECTED else tuple(info["columns"])
+        assert key not in found, f"two indexes on {key}"
+        found[key] = info
+    return found
+
+
+@pytest.mark.django_db
+def test_every_index_of_the_audit_table_serves_a_named_query() -> None:
+    found = _indexes()
+    assert set(found) - set(EXPECTED) == set(), "an index that no listed query uses"
+    assert set(EXPECTED) - set(found) == set(), "a listed index is missing"
+    assert found[("seq",)]["unique"]
+    assert found[("id",)]["primary_key"]
+    assert found["audit_object_idx"]["columns"] == ["object_id", "object_type", "seq"]
+    assert found["audit_actor_idx"]["columns"] == ["actor_id", "seq"]
+    assert found["audit_action_idx"]["columns"] == ["action", "seq"]
+    assert found["audit_created_idx"]["columns"] == ["created_at"]
+    assert found["audit_denied_idx"]["columns"] == ["seq"]
+    # Only `seq` is unique besides the key: the link (`hash`) covers `seq`, so it needs none.
+    assert [k for k, info in found.items() if info["unique"] and not info["primary_key"]] == [
+        ("seq",)
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_definitions_have_no_pattern_twins() -> None:
+    """Django adds a `_like` index beside every indexed or unique text column on PostgreSQL;
+    the one prefix search (the browser's area filter) has its operator class in
+    audit_action_idx instead, and the denied index is partial."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+            [Event._meta.db_table],
+        )
+        definitions = dict(cursor.fetchall())
+    assert not [name for name in definitions if name.endswith("_like")]
+    assert "(action varchar_pattern_ops, seq)" in definitions["audit_action_idx"]
+    assert "WHERE" in definitions["audit_denied_idx"]
+    assert "'denied'" in definitions["audit_denied_idx"]
+
+
+def _fill(actors: list[User], rare: User, trajectory_pseudonym: str,
+          coachee_pseudonym: str) -> None:
+    """A few thousand events of many objects; a handful about the one coachee, a handful by
+    the `rare` actor, a handful denied, a handful in another area."""
+    now = timezone.now()
+    start = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    events = []
+    for i in range(1, 6001):
+        if i % 1000 == 0:
+            object_type, object_id = "trajectory", trajectory_pseudonym
+        elif i % 1500 == 0:
+            object_type, object_id = "coachee", coachee_pseudonym
+        else:
+            object_type, object_id = "trajectory", f"T-{i:06d}"
+        events.append(Event(
+            seq=start + i, created_at=now - timedelta(minutes=6001 - i),
+            actor=rare if i % 499 == 0 else actors[i % len(actors)], actor_role="coach",
+            action="incidents.incident.viewed" if i % 997 == 0 else "notes.dossier.viewed",
+            object_type=object_type, object_id=object_id,
+            outcome=Outcome.DENIED if i % 700 == 0 else Outcome.ALLOWED,
+            prev_hash="0" * 64, hash=f"{start + i:064d}",
+        ))
+    Event.objects.bulk_create(events, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Event._meta.db_table}")  # the model's own table, not input
+
+
+def _browser(**data: str) -> str:
+    form = EventFilterForm(data)
+    assert form.is_valid(), form.errors
+    return views._filtered(form)[: views.PAGE_SIZE + 1].explain()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_plans_use_the_indexes(owner: User, coach: User, make_user: Any) -> None:
+    trajectory = factories.trajectory(owner, coach)
+    coachee = trajectory.coachee
+    rare = make_user(role="auditor")
+    before = accesses_of(coachee).count()
+    _fill([coach, owner], rare, trajectory.pseudonym, coachee.pseudonym)
+
+    who_saw = accesses_of(coachee)
+    assert who_saw.count() - before == 8  # 6 on the trajectory, 2 on the coachee
+    assert "audit_object_idx" in who_saw[:500].explain()
+    assert "audit_object_idx" in _browser(object_id=trajectory.pseudonym)
+    assert "audit_actor_idx" in _browser(actor=str(rare.pk))
+    assert "audit_action_idx" in _browser(action="incidents.")
+    assert "audit_denied_idx" in _browser(outcome=Outcome.DENIED)
