@@ -149,16 +149,18 @@ def build(n: int, owner: object, coach: object, offset: int) -> None:
                              detail={"trajectory": trajectory.pseudonym, "existing": False})
 
 
-def bare_delete(exclude: int) -> int:
+def bare_delete(exclude: int, only: list[int] | None = None) -> int:
     """The baseline: the same tables' rows removed by id, BATCH coachees per transaction,
-    without shredding, journal, records or audit events."""
+    without shredding, journal, records or audit events (every coachee but `exclude`, or
+    those of `only`)."""
     from coachregister.coachees.models import Coachee, ContactMoment
     from coachregister.disclosures.models import Consent
     from coachregister.notes.models import CoachingSession, KeywordVersion
     from coachregister.retention.models import PaperDossierTask
     from coachregister.trajectories.models import Invitation, Trajectory
 
-    ids = list(Coachee.objects.exclude(pk=exclude).order_by("pk").values_list("pk", flat=True))
+    chosen = Coachee.objects.filter(pk__in=only) if only is not None else Coachee.objects
+    ids = list(chosen.exclude(pk=exclude).order_by("pk").values_list("pk", flat=True))
     deleted = 0
 
     def delete(model: type, column: str, keys: list[int]) -> None:
@@ -227,6 +229,15 @@ def latencies(client: Client, url: str, count: int, stop: object = None) -> list
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
+
+
+def print_report(title: str, report: list[tuple[str, str]]) -> None:
+    """The title with the machine and the day, then one aligned line per figure."""
+    width = max(len(k) for k, _ in report)
+    print(f"{title}, {connection.vendor} {connection.pg_version // 10000}, "
+          f"{os.cpu_count()} cores, {timezone.now():%Y-%m-%d}")
+    for key, value in report:
+        print(f"  {key:<{width}}  {value}")
 
 
 def _purge_child(done: object) -> None:
@@ -304,12 +315,7 @@ def main() -> None:
                        f"{p95(busy) * 1000:.1f} ms ({len(busy)} GETs while it ran)"))
         report.append(("p95 during / quiet", f"{p95(busy) / p95(quiet):.2f}x"))
 
-        width = max(len(k) for k, _ in report)
-        print(f"purge benchmark: {n} coachees, batch {BATCH}, {connection.vendor} "
-              f"{connection.pg_version // 10000}, {os.cpu_count()} cores, "
-              f"{timezone.now():%Y-%m-%d}")
-        for key, value in report:
-            print(f"  {key:<{width}}  {value}")
+        print_report(f"purge benchmark: {n} coachees, batch {BATCH}", report)
     finally:
         connections.close_all()
         connection.creation.destroy_test_db(name, verbosity=0)

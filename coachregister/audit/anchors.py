@@ -151,8 +151,9 @@ def fingerprint(record: dict[str, Any]) -> str:
 def _head() -> tuple[int, str] | None:
     from coachregister.audit.models import Event
 
-    last = Event.objects.order_by("-seq").values_list("seq", "hash").first()
-    return (last[0], last[1]) if last else None
+    last = (Event.objects.filter(seq__isnull=False).order_by("-seq")
+            .values_list("seq", "hash").first())  # sealed events only (services.py)
+    return (last[0] or 0, last[1]) if last else None
 
 
 def anchor(now: datetime | None = None) -> dict[str, Any] | None:

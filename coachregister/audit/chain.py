@@ -18,6 +18,16 @@ Retention (art. 10, prune.py) removes the oldest whole months. The trail then st
 sequence N of a signed prune record, and `verify` starts there (`start_seq` N+1,
 `start_hash` the recorded link of N) instead of at 1 and the 64 zeros; anchors below the
 start can no longer be checked and are skipped.
+
+Two encodings. Events written before sealing (services.py) have no MAC and keep the JSON
+encoding (`canonical`). Events with a MAC use a cheaper one (`body`): the fields' text joined
+by the unit separator 0x1F in a fixed order, the time as whole microseconds since 1970 and
+`detail` as sorted compact JSON (empty when empty); no field may hold 0x1F (services.py
+refuses it; JSON escapes it), so the bytes name one event only. Their link is
+HMAC(key, link(n-1) || "\n" || seq || "\n" || body) and their MAC, written at insert before
+any `seq` exists, HMAC(key, "mac\n" || id || "\n" || body). An event's encoding follows from
+whether it has a MAC, and both are bound by the keyed link: blanking a MAC changes the
+encoding and breaks the link.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ import hmac
 import json
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 GENESIS = "0" * 64
@@ -47,7 +57,9 @@ FIELDS = (
 )
 
 
-def _timestamp(value: datetime) -> str:
+def _timestamp(value: datetime | str) -> str:
+    if isinstance(value, str):  # already in this form (verify's cursor, `_STAMP_SQL`)
+        return value
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -61,8 +73,59 @@ def canonical(values: Mapping[str, Any]) -> bytes:
     ).encode("ascii")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+SEPARATOR = "\x1f"
+# The fields of `body`, in order (`seq` is not one: a MAC is made before the event has one).
+BODY_FIELDS = ("created_at", "actor_id", "actor_role", "client_ip", "action", "object_type",
+               "object_id", "outcome", "detail", "key_id")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _detail(detail: Any) -> str:
+    if isinstance(detail, str):  # the raw column (verify's cursor on PostgreSQL)
+        if detail == "{}":
+            return ""
+        detail = json.loads(detail)
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False) if detail else ""
+
+
+def body(values: Mapping[str, Any]) -> bytes:
+    """The cheap canonical bytes of an event with a MAC (see the module's docstring). With
+    `head`, the first eight fields as the database joined them from its columns (verify's
+    cursor on PostgreSQL, `_HEAD_SQL`)."""
+    head = values.get("head")
+    if head is None:
+        head = SEPARATOR.join((
+            str((values["created_at"] - _EPOCH) // _MICROSECOND),
+            _text(values["actor_id"]), values["actor_role"], _text(values["client_ip"]),
+            values["action"], values["object_type"], values["object_id"], values["outcome"],
+        ))
+    return SEPARATOR.join((head, _detail(values["detail"]), values["key_id"])).encode("utf-8")
+
+
+def mac(event_id: int, values: Mapping[str, Any], key: bytes) -> str:
+    """The MAC an event gets at insert, before it is sealed: its row id and its body."""
+    message = b"mac\n%d\n" % event_id + body(values)
+    return hmac.digest(key, message, "sha256").hex()
+
+
+def sealed_link(prev_hash: str, seq: int, event_body: bytes, key: bytes) -> str:
+    """The link of an event with a MAC, given its body."""
+    message = prev_hash.encode("ascii") + b"\n%d\n" % seq + event_body
+    return hmac.digest(key, message, "sha256").hex()
+
+
 def link(prev_hash: str, values: Mapping[str, Any], key: bytes | None = None) -> str:
     """The link of one event: keyed when the event names a chain key (`key` its bytes)."""
+    if values.get("mac"):
+        if key is None:
+            key = chain_key(values["key_id"])
+        return sealed_link(prev_hash, values["seq"], body(values), key)
     message = prev_hash.encode("ascii") + b"\n" + canonical(values)
     if values.get("key_id"):
         if key is None:
@@ -144,13 +207,45 @@ def verify(
     return Verdict(True, count, head_seq=head, head_hash=prev)
 
 
+COLUMNS = (*FIELDS, "key_id", "mac", "prev_hash", "hash")
+
+# On PostgreSQL, verify's cursor has the database format what Python would: the time both
+# ways (whole microseconds since 1970 for `body`, the JSON encoding's text for `canonical`)
+# and the first eight fields of `body` joined, so that no row becomes Python objects first.
+# They are still the columns that the pages read: a changed column changes these bytes.
+_STAMP_SQL = """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+_HEAD_SQL = (
+    "concat_ws(E'\\x1f', (extract(epoch FROM created_at) * 1000000)::bigint, "
+    "coalesce(actor_id::text, ''), actor_role, coalesce(host(client_ip), ''), action, "
+    "object_type, object_id, outcome)"
+)
+_PG_COLUMNS = {**{name: name for name in COLUMNS}, "created_at": _STAMP_SQL,
+               "client_ip": "host(client_ip)", "detail": "detail::text", "head": _HEAD_SQL}
+
+
 def iter_rows(chunk_size: int = 2000) -> Generator[dict[str, Any], None, None]:
-    """The events in `seq` order, streamed (a server-side cursor on PostgreSQL): close the
-    generator when stopping early, before the transaction ends."""
+    """The sealed events in `seq` order, streamed: close the generator when stopping early,
+    before the transaction ends. On PostgreSQL a server-side cursor of plain tuples (no model
+    layer, see `_PG_COLUMNS`); elsewhere the ORM's values."""
+    from django.db import connection
+
     from coachregister.audit.models import Event
 
-    return (
-        Event.objects.order_by("seq")
-        .values(*FIELDS, "key_id", "prev_hash", "hash")
-        .iterator(chunk_size=chunk_size)
-    )
+    if connection.vendor != "postgresql":
+        yield from (
+            Event.objects.filter(seq__isnull=False).order_by("seq")
+            .values(*COLUMNS).iterator(chunk_size=chunk_size)
+        )
+        return
+    names = tuple(_PG_COLUMNS)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_PG_COLUMNS.values())} FROM {Event._meta.db_table} "  # noqa: S608
+            "WHERE seq IS NOT NULL ORDER BY seq"  # (fixed names, no input)
+        )
+        while batch := cursor.fetchmany(chunk_size):
+            for row in batch:
+                values = dict(zip(names, row, strict=True))
+                if not values["mac"]:  # the JSON encoding's detail is the parsed value
+                    values["detail"] = json.loads(values["detail"])
+                yield values

@@ -14,12 +14,14 @@ class Outcome(models.TextChoices):
 
 class Event(models.Model):
     """An audit event. `seq` is the position in the chain; `hash` is the keyed link over this
-    event and the one before it (see chain.py). The database refuses UPDATE and DELETE."""
+    event and the one before it (see chain.py). An event is written with a MAC and, when its
+    writer could not seal it at once, without `seq` and links: the sequencer (services.py)
+    seals it. The database refuses every UPDATE but that sealing, and every DELETE."""
 
-    # The one unique index: the chain order. The head (`order_by("-seq").first()`, services,
-    # anchors, backup), the browser's keyset pages (`seq < before`), verify's walk in order,
-    # and prune's `seq <= N` all read it; a second writer with the same number fails on it.
-    seq = models.BigIntegerField(unique=True, editable=False)
+    # The one unique index: the chain order; NULL until sealed. The head (sealed, highest),
+    # the browser's keyset pages (`seq < before`), verify's walk in order, and prune's
+    # `seq <= N` all read it; a second sealer with the same number fails on it.
+    seq = models.BigIntegerField(unique=True, null=True, editable=False)
     created_at = models.DateTimeField(editable=False)
     # No index of its own: audit_actor_idx (actor, seq) starts with this column.
     actor = models.ForeignKey(
@@ -40,12 +42,16 @@ class Event(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     # The id of the chain key that links this event (chain.py); empty before the switch-over.
     key_id = models.CharField(max_length=32, blank=True, default="")
-    prev_hash = models.CharField(max_length=64)
+    # HMAC under the chain key over the row id and the event's body (chain.mac), made by the
+    # writer: the sequencer seals only events whose MAC holds, so a row inserted by someone
+    # with only database access is never sealed. Empty on events written before sealing.
+    mac = models.CharField(max_length=64, blank=True, default="")
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
     # Not indexed, not unique: nothing looks an event up by its link (verify walks by `seq` and
     # compares each `prev_hash` with the link before it; anchors and prune records name a
     # `seq` and read its hash). Two equal links would need two events with the same `seq`
     # (the link covers `seq`, chain.FIELDS), which the unique `seq` already refuses.
-    hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-seq"]
@@ -79,6 +85,11 @@ class Event(models.Model):
             # without this the page scans the trail from its head.
             models.Index(
                 fields=["seq"], name="audit_denied_idx", condition=models.Q(outcome="denied")
+            ),
+            # The events waiting to be sealed, oldest first: the sequencer's batch
+            # (services.seal_pending), verify's and the compliance overview's report of them.
+            models.Index(
+                fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)
             ),
         ]
         verbose_name = _("audit event")

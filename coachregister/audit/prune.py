@@ -87,15 +87,16 @@ def prune_plan(*, before: date) -> PruneResult | None:
     of the month that holds `before`, so every event up to N lies in a month that ended before
     the cut-off, even if clocks once went backwards."""
     boundary = _month_start(before)
-    first = Event.objects.order_by("seq").values_list("seq", "created_at").first()
+    sealed = Event.objects.filter(seq__isnull=False)  # a prune names sealed events only
+    first = sealed.order_by("seq").values_list("seq", "created_at").first()
     if first is None or first[1] >= boundary:
         return None
     young = (
-        Event.objects.filter(created_at__gte=boundary)
+        sealed.filter(created_at__gte=boundary)
         .order_by("seq").values_list("seq", flat=True).first()
     )
     if young is None:
-        upto = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+        upto = sealed.order_by("-seq").values_list("seq", flat=True).first()
     else:
         upto = young - 1
     assert upto is not None

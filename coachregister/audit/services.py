@@ -1,17 +1,52 @@
 """Writing audit events. Call `event_record` inside the transaction of the action it records.
 
-Appends are serialised so the chain never forks: on PostgreSQL with a transaction-scoped
-advisory lock, on SQLite by the write lock that every transaction takes at BEGIN (settings:
-transaction_mode IMMEDIATE). The unique `seq` column is the last line of defence (the link
-covers `seq`, so two events with one link would need one `seq`; models.Event).
+The append path (art. 6) keeps two promises: an event commits with its action or not at
+all, and the trail is one keyed, hash-chained order that `audit verify` proves against its
+anchors. It does so without making every audited request wait for one lock:
+
+- A writer inserts its events with a MAC under the chain key over the row id and the
+  event's body (chain.mac; the ids come from the table's own sequence first). It then tries
+  the sequencer's lock without waiting (a transaction-scoped advisory lock on PostgreSQL;
+  SQLite's write lock, taken at BEGIN, is always held). With the lock it seals at once: it
+  links the pending events that others committed, then its own, from the sealed head.
+  Without the lock it leaves its events unsealed (`seq`, `prev_hash`, `hash` empty) and
+  commits: nobody waits on a flush but the sealer.
+- Sealing (`seal_pending`, by the next writer that gets the lock and by the worker's
+  `seal()` every pass) reads the committed unsealed events oldest row first, checks each
+  MAC, and gives the valid ones the next `seq` and their links in one UPDATE per event. The
+  order is commit order as the sealer sees it: everything committed before a sealing pass
+  comes before everything committed after it (a serial id is not commit order on
+  PostgreSQL, so the id orders only events that one pass finds together). A later commit
+  never gets a place before a sealed event.
+- The triggers (triggers.py) allow exactly this update: an unsealed event with a MAC gets
+  its `seq` and links and nothing else changes. Every other UPDATE and every DELETE outside
+  a prune is refused.
+
+Failure cases:
+- A writer that crashes or rolls back between insert and commit: its events vanish with its
+  action; nothing was sealed, so no number is lost. If it held the lock and had sealed
+  others' events, that sealing rolls back too and they stay pending for the next sealer.
+- A sequencer that crashes mid-pass: its transaction rolls back; the events stay pending.
+- Two sequencers: the lock admits one; the other skips (a writer) or waits for the next
+  pass (the worker). The unique `seq` refuses a fork even without the lock.
+- A forged unsealed row (someone with database access only: no chain key, so no valid MAC,
+  and a copied MAC fails on another row id): never sealed. `audit verify` reports it, with
+  the count and age of all pending events; the compliance overview turns red when a
+  pending event is older than ten minutes (SEAL_LIMIT).
+- A worker that is down: events stay pending, and are shown in the pages that read them,
+  until a writer or the worker seals them; anchors and prune records name sealed events
+  only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -26,8 +61,9 @@ if TYPE_CHECKING:
 
     from coachregister.accounts.models import User
 
-_ADVISORY_LOCK_KEY = 0x636F616368  # "coach"
+_ADVISORY_LOCK_KEY = 0x636F616368  # "coach": the sequencer's lock
 CHAIN_KEY = "audit_chain"
+SEAL_LIMIT = timedelta(minutes=10)  # an event pending longer: the compliance overview is red
 _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 # A cheap guard against personal data slipping into an event: no email addresses, no digit
 # runs of phone-number length (nine digits or more: a pseudonym has at most eight), only short
@@ -55,6 +91,12 @@ def _check_detail(detail: dict[str, Any]) -> None:
             raise AuditDetailError(f"detail {key!r} looks like personal data")
 
 
+def _check_names(*names: str) -> None:
+    """The unit separator divides the fields of an event's canonical bytes (chain.body)."""
+    if any(chain.SEPARATOR in name for name in names):
+        raise ValueError("an object type or id holds no control characters")
+
+
 def _recorded_address(request: HttpRequest | None, actor: User | None, outcome: str) -> object:
     """Staff addresses are kept (who signed in from where, art. 12.2). A coachee's address is
     kept only on refusals (guessing, throttling); a completed intake does not tie the
@@ -79,6 +121,7 @@ def event_record(
         raise ValueError("an action is namespaced, like 'accounts.login.failed'")
     if outcome not in Outcome.values:
         raise ValueError("outcome is 'allowed' or 'denied'")
+    _check_names(object_type, str(object_id))
     detail = dict(detail or {})
     _check_detail(detail)
     if actor is None and request is not None and request.user.is_authenticated:
@@ -143,6 +186,7 @@ def events_record(
         outcome = str(event.get("outcome", Outcome.ALLOWED))
         if outcome not in Outcome.values:
             raise ValueError("outcome is 'allowed' or 'denied'")
+        _check_names(event.get("object_type", ""), str(event.get("object_id", "")))
         client_ip = _recorded_address(request, actor, outcome)
         rows.append({
             "actor_id": actor.pk if actor is not None else None,
@@ -159,22 +203,134 @@ def events_record(
 
 def _append(rows: list[dict[str, Any]]) -> list[Event]:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-        last = Event.objects.order_by("-seq").values("seq", "hash").first()
-        seq = last["seq"] if last else 0
-        prev_hash = last["hash"] if last else chain.GENESIS
+        sealing, ids = _lock_and_ids(len(rows))
         key_id, key = keyring.register_key(CHAIN_KEY)
         now = timezone.now()
         events = []
-        for values in rows:
-            seq += 1
-            values = {**values, "seq": seq, "created_at": now, "key_id": key_id}
-            digest = chain.link(prev_hash, values, key)
-            events.append(Event(prev_hash=prev_hash, hash=digest, **values))
-            prev_hash = digest
+        for event_id, values in zip(ids, rows, strict=True):
+            values = {**values, "created_at": now, "key_id": key_id}
+            events.append(Event(id=event_id, mac=chain.mac(event_id, values, key), **values))
+        if sealing:  # on SQLite nothing valid waits: every writer seals (the worker checks)
+            seq, prev_hash = seal_pending() if connection.vendor == "postgresql" else (
+                _sealed_head())
+            for event in events:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev_hash
+                event.hash = prev_hash = chain.sealed_link(
+                    prev_hash, seq, chain.body(event.__dict__), key)
         if len(events) == 1:
             events[0].save(force_insert=True)
             return events
         return Event.objects.bulk_create(events)
+
+
+def _lock_and_ids(count: int) -> tuple[bool, list[int]]:
+    """Whether this transaction holds the sequencer's lock, and `count` new row ids. On
+    PostgreSQL one query: the lock tried without waiting, the ids from the table's sequence.
+    On SQLite the transaction's write lock is the sequencer's, and the next ids follow the
+    highest (no other writer can take one meanwhile)."""
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s), ARRAY(SELECT nextval("
+                "pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))",
+                [_ADVISORY_LOCK_KEY, table, count],
+            )
+            locked, ids = cursor.fetchone()
+            return bool(locked), list(ids)
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (model's)
+        last = cursor.fetchone()[0]
+    return True, list(range(last + 1, last + 1 + count))
+
+
+def _sealed_head() -> tuple[int, str]:
+    last = (Event.objects.filter(seq__isnull=False).order_by("-seq")
+            .values_list("seq", "hash").first())
+    return (last[0] or 0, last[1]) if last else (0, chain.GENESIS)
+
+
+_PENDING = ("id", *chain.BODY_FIELDS, "mac")
+
+
+def _mac_holds(row: dict[str, Any], keys: dict[str, bytes]) -> bool:
+    """Whether a pending event's MAC was made with a chain key of this register."""
+    from coachregister.lib.crypto import DecryptionError
+
+    key_id = row["key_id"]
+    if not row["mac"] or not key_id:
+        return False
+    if key_id not in keys:
+        try:
+            keys[key_id] = keyring.register_key_by_id(key_id)
+        except DecryptionError:
+            return False
+    return hmac.compare_digest(row["mac"], chain.mac(row["id"], row, keys[key_id]))
+
+
+def seal_pending(limit: int = 10_000) -> tuple[int, str]:
+    """Seal the committed pending events whose MAC holds, oldest row first, after the sealed
+    head; return the new head. The caller holds the sequencer's lock (`_lock_and_ids`) in
+    its transaction. An event whose MAC fails stays pending (and is reported by verify)."""
+    seq, prev_hash = _sealed_head()
+    pending = list(Event.objects.filter(seq__isnull=True).order_by("id")
+                   .values(*_PENDING)[:limit])
+    if not pending:
+        return seq, prev_hash
+    keys: dict[str, bytes] = {}
+    sealed = []
+    for row in pending:
+        if not _mac_holds(row, keys):
+            continue
+        seq += 1
+        prev_hash, previous = chain.sealed_link(
+            prev_hash, seq, chain.body(row), keys[row["key_id"]]), prev_hash
+        sealed.append((seq, previous, prev_hash, row["id"]))
+    if sealed:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Event._meta.db_table} SET seq = %s, prev_hash = %s, hash = %s "  # noqa: S608
+                "WHERE id = %s AND seq IS NULL", sealed,
+            )
+    return seq, prev_hash
+
+
+def seal() -> int:
+    """The worker's sealing pass: seal what is pending, unless another sealer holds the lock
+    (then it seals them). Returns the number of events sealed."""
+    with transaction.atomic():
+        before = Event.objects.filter(seq__isnull=True).count()
+        if not before:
+            return 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return 0
+        seal_pending()
+        return before - Event.objects.filter(seq__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The events waiting to be sealed: how many, the oldest one's time, and how many of
+    them carry no valid MAC (forged: never sealed)."""
+
+    count: int
+    oldest: datetime | None
+    forged: int
+
+    def overdue(self, now: datetime) -> bool:
+        return self.oldest is not None and now - self.oldest > SEAL_LIMIT
+
+
+def pending() -> Pending:
+    keys: dict[str, bytes] = {}
+    count = forged = 0
+    oldest: datetime | None = None
+    for row in Event.objects.filter(seq__isnull=True).order_by("id").values(
+            *_PENDING).iterator():
+        count += 1
+        forged += not _mac_holds(row, keys)
+        oldest = row["created_at"] if oldest is None else min(oldest, row["created_at"])
+    return Pending(count, oldest, forged)

@@ -4,7 +4,9 @@ They stop the application (and anyone using its connection by mistake) from rewr
 history. Someone with full database rights can still drop them; the hash chain is what then
 shows the tampering (`coachregister audit verify`).
 
-UPDATE and TRUNCATE are refused always. DELETE is refused unless a row of the permit table
+TRUNCATE is refused always. UPDATE is refused but for one: sealing (services.py), where an
+unsealed event with a MAC gets its `seq`, `prev_hash` and `hash` and every other column stays
+as it was; once sealed, an event cannot change. DELETE is refused unless a row of the permit table
 `audit_prune_permit` covers the event (`OLD.seq <= upto`): retention (art. 10) removes the
 oldest whole months, and only the prune service (prune.py) writes a permit, after it has
 appended a signed prune record to the evidence directory, and removes it again in the same
@@ -25,8 +27,17 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "audit_event"
 
+# The columns that sealing leaves as they are.
+_KEPT = ("id", "created_at", "actor_id", "actor_role", "client_ip", "action", "object_type",
+         "object_id", "outcome", "detail", "key_id", "mac")
+_SEALING = (
+    "OLD.seq IS NULL AND NEW.seq IS NOT NULL AND OLD.prev_hash = '' AND OLD.hash = '' "
+    "AND NEW.prev_hash <> '' AND NEW.hash <> '' AND OLD.mac <> ''"
+)
+
 _SQLITE_INSTALL = [
     f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON {TABLE}
+        WHEN NOT ({_SEALING} AND {" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _KEPT)})
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
         WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= upto)
@@ -38,17 +49,22 @@ _SQLITE_DROP = [
 ]
 
 # One function for UPDATE, DELETE and TRUNCATE: only a DELETE of a row that a permit covers
-# passes (OLD exists only for row-level DELETE, hence the nested IF).
-_POSTGRES_BODY = """
+# and the sealing UPDATE pass (OLD exists only for row-level triggers, hence the nested IF).
+_POSTGRES_BODY = f"""
     BEGIN
       IF TG_OP = 'DELETE' THEN
         IF EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= upto) THEN
           RETURN OLD;
         END IF;
+      ELSIF TG_OP = 'UPDATE' THEN
+        IF {_SEALING} AND ({", ".join(f"NEW.{c}" for c in _KEPT)})
+            IS NOT DISTINCT FROM ({", ".join(f"OLD.{c}" for c in _KEPT)}) THEN
+          RETURN NEW;
+        END IF;
       END IF;
       RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501';
     END;
-"""
+"""  # noqa: S608 (fixed column names, no input)
 
 _POSTGRES_INSTALL = [
     f"""CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger AS $$
@@ -65,9 +81,22 @@ _POSTGRES_DROP = [
 ]
 
 
+# Before migration 0008 the table has no `mac` and SQLite refuses a trigger that names a
+# missing column whenever the table changes: the earlier migrations install this one.
+_SQLITE_BEFORE_SEALING = f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE
+    ON {TABLE} BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"""
+
+
 def _statements(connection: BaseDatabaseWrapper, install: bool) -> list[str]:
     if connection.vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_DROP
+        if not install:
+            return _SQLITE_DROP
+        with connection.cursor() as cursor:
+            columns = {c.name for c in connection.introspection.get_table_description(
+                cursor, TABLE)}
+        if "mac" not in columns:
+            return [_SQLITE_BEFORE_SEALING, *_SQLITE_INSTALL[1:]]
+        return _SQLITE_INSTALL
     if connection.vendor == "postgresql":
         return _POSTGRES_INSTALL if install else _POSTGRES_DROP
     raise ImproperlyConfigured(f"no append-only triggers for {connection.vendor}")

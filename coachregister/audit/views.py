@@ -55,8 +55,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
     older = None
     if len(page) > PAGE_SIZE:
         page = page[:PAGE_SIZE]
-        query["before"] = str(page[-1].seq)
-        older = query.urlencode()
+        # A page of only pending events (services.py: not sealed yet, no number) has no
+        # older page to point at until they are sealed.
+        if page[-1].seq is not None:
+            query["before"] = str(page[-1].seq)
+            older = query.urlencode()
     return render(
         request,
         "audit/event_list.html",

@@ -117,7 +117,8 @@ def _window(user: User, since: datetime, until: datetime) -> dict[str, object]:
 def _pruned_before(moment: datetime) -> bool:
     """Whether events from before `moment` may be gone (audit/prune.py keeps the chain but
     drops old events): the oldest kept event is younger than `moment`."""
-    oldest = Event.objects.order_by("seq").values_list("seq", "created_at").first()
+    oldest = (Event.objects.filter(seq__isnull=False).order_by("seq")
+              .values_list("seq", "created_at").first())
     return oldest is not None and oldest[0] > 1 and oldest[1] > moment
 
 

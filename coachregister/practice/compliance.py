@@ -258,9 +258,11 @@ def _contracts(today: date) -> Row:
 
 def _verify(now: datetime) -> Row:
     """Art. 6: the daily `audit verify` (audit/daily.py) passed, recently, and the latest
-    signed anchor outside the database."""
+    signed anchor outside the database; no event waits longer than ten minutes to be sealed
+    and none waits without a valid MAC (audit/services.py)."""
     from coachregister.audit import anchors
     from coachregister.audit.daily import last_outcome
+    from coachregister.audit.services import SEAL_LIMIT, pending
 
     last = last_outcome()
     counts: dict[str, int] = {"findings": last["findings"] if last else 0}
@@ -286,6 +288,18 @@ def _verify(now: datetime) -> Row:
                 "time": _when(datetime.fromisoformat(found[-1]["time"]))}
         else:
             text += "; " + _("no anchor yet")
+    waiting = pending()
+    counts["waiting"], counts["forged"] = waiting.count, waiting.forged
+    if waiting.forged:
+        text += "; " + ngettext(
+            "%(count)d event without a valid MAC: not written by this register",
+            "%(count)d events without a valid MAC: not written by this register",
+            waiting.forged) % {"count": waiting.forged}
+        status = RED
+    if waiting.overdue(now):
+        text += "; " + _("an event has waited more than %(minutes)d minutes to be sealed: is "
+                         "the worker running?") % {"minutes": SEAL_LIMIT.seconds // 60}
+        status = RED
     return Row("6", _("Audit trail verified daily"), text, status, "audit:event_list", counts)
 
 

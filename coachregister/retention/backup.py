@@ -310,7 +310,9 @@ def _facts(cursor: Any) -> dict[str, Any]:
     for app, name in cursor.fetchall():
         schema[app] = name
     table = Event._meta.db_table  # a model's own table name, not input
-    cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
+    cursor.execute(  # the sealed head (audit/services.py)
+        f"SELECT seq, hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # noqa: S608
+    )
     head = cursor.fetchone()
     return {
         "schema": schema,

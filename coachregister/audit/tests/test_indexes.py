@@ -33,6 +33,8 @@ EXPECTED: dict[str | tuple[str, ...], str] = {
     "erasures since the last anchor, rotations, reassignments, denied accesses",
     "audit_created_idx": "the browser's day filter, the prune boundary, today's daily verify",
     "audit_denied_idx": "the browser's denied filter, newest first",
+    "audit_unsealed_idx": "the events waiting to be sealed: the sequencer, verify's and the "
+    "compliance overview's report of them",
 }
 
 
@@ -62,6 +64,7 @@ def test_every_index_of_the_audit_table_serves_a_named_query() -> None:
     assert found["audit_action_idx"]["columns"] == ["action", "seq"]
     assert found["audit_created_idx"]["columns"] == ["created_at"]
     assert found["audit_denied_idx"]["columns"] == ["seq"]
+    assert found["audit_unsealed_idx"]["columns"] == ["id"]
     # Only `seq` is unique besides the key: the link (`hash`) covers `seq`, so it needs none.
     assert [k for k, info in found.items() if info["unique"] and not info["primary_key"]] == [
         ("seq",)

@@ -19,7 +19,7 @@ def test_events_are_chained_in_sequence() -> None:
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[0].prev_hash == chain.GENESIS
     assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
-    stored = list(Event.objects.order_by("seq").values(*chain.FIELDS, "key_id", "prev_hash", "hash"))
+    stored = list(Event.objects.order_by("seq").values(*chain.COLUMNS))
     assert all(row["key_id"] for row in stored)  # keyed links (HMAC under the chain key)
     assert all(chain.link(row["prev_hash"], row) == row["hash"] for row in stored)
 

@@ -8,7 +8,6 @@ signed checkpoints in the evidence directory, outside the database.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import json
 import secrets
@@ -60,14 +59,16 @@ def trail(count: int, about: str = "T-1") -> None:
 def rechain(key: bytes | None, key_id: str = "") -> None:
     """Renumber and re-link every event from the first one, as an attacker would."""
     prev = chain.GENESIS
-    rows = list(Event.objects.order_by("seq").values(*chain.FIELDS, "key_id", "id"))
+    rows = list(Event.objects.order_by("seq").values(*chain.FIELDS, "key_id", "mac", "id"))
     for seq, row in enumerate(rows, start=1):
         row.update(seq=seq, key_id=key_id)
-        message = prev.encode() + b"\n" + chain.canonical(row)
-        digest = (hmac.new(key, message, hashlib.sha256).hexdigest() if key
-                  else hashlib.sha256(message).hexdigest())
-        sql("UPDATE audit_event SET seq = %s, key_id = %s, prev_hash = %s, hash = %s "
-            "WHERE id = %s", [-seq, key_id, prev, digest, row["id"]])
+        if key:  # with the key, the register's own link function
+            digest = chain.link(prev, row, key)
+        else:  # without it, the unkeyed JSON form (an event without a MAC)
+            row["mac"] = ""
+            digest = hashlib.sha256(prev.encode() + b"\n" + chain.canonical(row)).hexdigest()
+        sql("UPDATE audit_event SET seq = %s, key_id = %s, mac = %s, prev_hash = %s, "
+            "hash = %s WHERE id = %s", [-seq, key_id, row["mac"], prev, digest, row["id"]])
         prev = digest
     sql("UPDATE audit_event SET seq = -seq WHERE seq < 0")
 

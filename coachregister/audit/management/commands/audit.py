@@ -2,7 +2,9 @@
 
 `verify` checks the append-only triggers' definitions, every link of the chain (keyed after
 the switch-over), and that every signed anchor in the evidence directory is still in the
-chain with the same hash; it exits non-zero on any finding. A trail that starts after
+chain with the same hash; it reports the events waiting to be sealed (services.py), with
+their number and age, and counts as findings one without a valid MAC or one waiting longer
+than ten minutes; it exits non-zero on any finding. A trail that starts after
 sequence 1 is accepted only right after a signed prune record (its sequence and hash), which
 it names. `anchor` writes a checkpoint now. `prune [--dry-run]` removes, by hand, the whole
 months that have passed the retention period (the worker does so by itself; prune.py).
@@ -15,9 +17,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from coachregister.audit import anchors, chain, prune, triggers
+from coachregister.audit import anchors, chain, prune, services, triggers
 
 
 class Command(BaseCommand):
@@ -118,9 +122,28 @@ class Command(BaseCommand):
         if findings:
             broken.append(_("BROKEN: the append-only protection: %(problems)s.") % {
                 "problems": "; ".join(findings)})
+        waiting = services.pending()
+        if waiting.forged:
+            broken.append(ngettext(
+                "BROKEN: %(count)d unsealed event has no valid MAC: it was not written by "
+                "this register and is never sealed.",
+                "BROKEN: %(count)d unsealed events have no valid MAC: they were not written by "
+                "this register and are never sealed.", waiting.forged) % {
+                    "count": waiting.forged})
+        if waiting.overdue(timezone.now()):
+            broken.append(_(
+                "BROKEN: an event has waited more than %(minutes)d minutes to be sealed: is "
+                "the worker running?") % {"minutes": services.SEAL_LIMIT.seconds // 60})
         if broken:
             raise CommandError("\n".join(broken))
         self.stdout.write(_("OK: %(count)d events, chain intact.") % {"count": verdict.count})
+        if waiting.count:
+            assert waiting.oldest is not None
+            self.stdout.write(ngettext(
+                "%(count)d event waits to be sealed, the oldest since %(time)s.",
+                "%(count)d events wait to be sealed, the oldest since %(time)s.",
+                waiting.count) % {"count": waiting.count,
+                                  "time": waiting.oldest.isoformat(timespec="seconds")})
         if start:
             self.stdout.write(
                 _("The trail starts after the signed prune record of %(time)s: %(count)d "

@@ -21,6 +21,7 @@ from django.utils import timezone
 from coachregister.audit.anchors import worker_tick as anchor_tick
 from coachregister.audit.daily import verify_daily
 from coachregister.audit.prune import prune_tick
+from coachregister.audit.services import seal as audit_seal
 from coachregister.complaints.services import files_shred_due
 from coachregister.complaints.services import remind_deadlines as remind_complaints
 from coachregister.incidents.services import warn_deadlines as warn_incidents
@@ -94,6 +95,7 @@ class Command(BaseCommand):
                 warn_incidents()  # GDPR 33(1): 24 h, 48 h, overdue; each claimed once
                 lookups_process()  # portal links: queued look-ups, each claimed once
                 inquiries_process()  # art. 7.1: anyone's questions, matched and expired
+                audit_seal()  # events their writers left pending (audit/services.py)
                 # Under a file lock: one writer of the evidence at a time.
                 anchor_tick(send=services.message_enqueue)
                 sent = services.send_due(worker)
