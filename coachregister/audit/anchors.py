@@ -70,11 +70,7 @@ def _mac(record: dict[str, Any], key: bytes) -> str:
 
 
 def _sign(record: dict[str, Any]) -> dict[str, Any]:
-    from coachregister.keys import keyring
-
-    key_id, key = keyring.register_key(EVIDENCE_KEY)
-    record = {**record, "key_id": key_id}
-    return {**record, "mac": _mac(record, key)}
+    return sign_all([record])[0]
 
 
 def read_records() -> list[dict[str, Any]]:
@@ -238,6 +234,15 @@ def _digest(now: datetime, send: Callable[..., object]) -> None:
 def sign(record: dict[str, Any]) -> dict[str, Any]:
     """The record with the evidence key's id and MAC, as every evidence line carries them."""
     return _sign(record)
+
+
+def sign_all(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`sign` for several records, the key read once."""
+    from coachregister.keys import keyring
+
+    key_id, key = keyring.register_key(EVIDENCE_KEY)
+    keyed = [{**record, "key_id": key_id} for record in records]
+    return [{**record, "mac": _mac(record, key)} for record in keyed]
 
 
 def verify_signature(record: dict[str, Any]) -> None:

@@ -83,45 +83,67 @@ def _writer() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _append(record: dict[str, Any]) -> None:
-    from coachregister.audit.anchors import sign
+def _append(*records: dict[str, Any]) -> None:
+    """Sign and append records, one write and one fsync for all."""
+    from coachregister.audit.anchors import sign_all
 
-    line = json.dumps(sign(record), sort_keys=True, separators=(",", ":")) + "\n"
+    lines = "".join(json.dumps(signed, sort_keys=True, separators=(",", ":")) + "\n"
+                    for signed in sign_all(list(records)))
     with _writer():
         fd = os.open(_path(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line.encode("ascii"))
+            os.write(fd, lines.encode("ascii"))
             os.fsync(fd)
         finally:
             os.close(fd)
 
 
+def intents(effect: str, pseudonyms: list[str], data: dict[str, Any] | None = None) -> list[str]:
+    now = timezone.now().isoformat()
+    records = [{"type": "intent", "id": secrets.token_hex(8), "effect": effect,
+                "pseudonym": pseudonym, "data": data or {}, "time": now}
+               for pseudonym in pseudonyms]
+    _append(*records)
+    return [record["id"] for record in records]
+
+
 def intent(effect: str, pseudonym: str, data: dict[str, Any] | None = None) -> str:
-    entry_id = secrets.token_hex(8)
-    _append({
-        "type": "intent", "id": entry_id, "effect": effect, "pseudonym": pseudonym,
-        "data": data or {}, "time": timezone.now().isoformat(),
-    })
-    return entry_id
+    return intents(effect, [pseudonym], data)[0]
+
+
+def marks(entry_ids: list[str], state: str) -> None:
+    now = timezone.now().isoformat()
+    _append(*({"type": state, "id": entry_id, "time": now} for entry_id in entry_ids))
 
 
 def mark(entry_id: str, state: str) -> None:
-    _append({"type": state, "id": entry_id, "time": timezone.now().isoformat()})
+    marks([entry_id], state)
+
+
+@contextlib.contextmanager
+def effects(kind: str, pseudonyms: list[str],
+            data: dict[str, Any] | None = None) -> Iterator[list[str]]:
+    """Journal an effect on one or more coachees carried out inside the surrounding
+    transaction (a purge batch): the intents now in one write, the done marks in one write
+    once the transaction has committed, abort marks if the block fails."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("journal an effect inside the transaction that carries it out")
+    entry_ids = intents(kind, pseudonyms, data) if pseudonyms else []
+    try:
+        yield entry_ids
+    except BaseException:
+        if entry_ids:
+            marks(entry_ids, "abort")
+        raise
+    if entry_ids:
+        transaction.on_commit(lambda: marks(entry_ids, "done"))
 
 
 @contextlib.contextmanager
 def effect(kind: str, pseudonym: str, data: dict[str, Any] | None = None) -> Iterator[str]:
-    """Journal an effect carried out inside the surrounding transaction: the intent now, the
-    done mark once the transaction has committed, an abort mark if the block fails."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("journal an effect inside the transaction that carries it out")
-    entry_id = intent(kind, pseudonym, data)
-    try:
-        yield entry_id
-    except BaseException:
-        mark(entry_id, "abort")
-        raise
-    transaction.on_commit(lambda: mark(entry_id, "done"))
+    """`effects` for one coachee: yields its entry's id."""
+    with effects(kind, [pseudonym], data) as entry_ids:
+        yield entry_ids[0]
 
 
 def entries() -> list[Entry]:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coachregister.audit.services import event_record
+from coachregister.audit.services import event_record, events_record
 from coachregister.keys import keyring
 from coachregister.lib import crypto, physical
 from coachregister.retention.models import MailboxTask
@@ -50,21 +50,35 @@ def _assignee(coach: User) -> User | None:
 def mailbox_tasks_create(*, coachee: Coachee) -> list[MailboxTask]:
     """One task per coach of the coachee's trajectories; called by the shredder before the
     vault is destroyed."""
+    return mailbox_tasks_create_many([coachee])
+
+
+def mailbox_tasks_create_many(coachees: list[Coachee]) -> list[MailboxTask]:
+    """`mailbox_tasks_create` for a batch of coachees: one query for their coaches, one
+    INSERT for the tasks, one for their audit events."""
     from coachregister.coachees import vault
     from coachregister.trajectories.models import Trajectory
 
-    coaches = {t.coach for t in Trajectory.objects.filter(coachee=coachee).select_related("coach")}
-    name = vault.open_contact(coachee).full_name
+    coaches: dict[int, set[User]] = {}
+    for trajectory in Trajectory.objects.filter(coachee__in=coachees).select_related("coach"):
+        assert trajectory.coachee_id is not None  # filtered on it
+        coaches.setdefault(trajectory.coachee_id, set()).add(trajectory.coach)
     tasks = []
-    for user in sorted({u for u in (_assignee(c) for c in coaches) if u}, key=lambda u: u.pk):
-        task = MailboxTask(pseudonym=coachee.pseudonym, assigned_to=user)
-        key = crypto.new_data_key()
-        task.wrapped_key, task.key_id = keyring.wrap(key, _purpose(task))
-        task.name_enc = crypto.encrypt_text(key, name, f"{_purpose(task)}:name")
-        task.save()
-        tasks.append(task)
-        event_record(action="retention.mailbox_task.created", object_type="coachee",
-                     object_id=coachee.pseudonym, detail={"task": task.pk})
+    for coachee in coachees:
+        assignees = {u for u in (_assignee(c) for c in coaches.get(coachee.pk, ())) if u}
+        if not assignees:
+            continue
+        name = vault.open_contact(coachee).full_name
+        for user in sorted(assignees, key=lambda u: u.pk):
+            task = MailboxTask(pseudonym=coachee.pseudonym, assigned_to=user)
+            key = crypto.new_data_key()
+            task.wrapped_key, task.key_id = keyring.wrap(key, _purpose(task))
+            task.name_enc = crypto.encrypt_text(key, name, f"{_purpose(task)}:name")
+            tasks.append(task)
+    tasks = MailboxTask.objects.bulk_create(tasks)
+    events_record([{"action": "retention.mailbox_task.created", "object_type": "coachee",
+                    "object_id": task.pseudonym, "detail": {"task": task.pk}}
+                   for task in tasks])
     return tasks
 
 

@@ -258,8 +258,20 @@ def due_for_purge(today: date | None = None, policy: RetentionPolicy | None = No
     after the expiry date (Europe/Amsterdam)."""
     today = today or timezone.localdate()
     policy = policy or RetentionPolicy.current()
+    return _due_living(today, policy) + list(
+        Tombstone.objects.filter(expires_on__lt=today).values_list("pseudonym", "expires_on")
+    )
+
+
+def _due_living(today: date, policy: RetentionPolicy,
+                among: list[str] | None = None) -> list[tuple[str, date]]:
+    """The living coachees past their expiry day whom nothing keeps (of `among`, if given):
+    one query."""
+    candidates = _candidates(today, policy)
+    if among is not None:
+        candidates = candidates.filter(pseudonym__in=among)
     due = []
-    for coachee in _candidates(today, policy):
+    for coachee in candidates:
         # `last` is the annotation _candidates adds; the plugin loses it across the return type
         last: date | None = coachee.last  # type: ignore[attr-defined]
         expiry = deadlines.retention_expiry(
@@ -267,9 +279,6 @@ def due_for_purge(today: date | None = None, policy: RetentionPolicy | None = No
         )
         if expiry < today:
             due.append((coachee.pseudonym, expiry))
-    due += list(
-        Tombstone.objects.filter(expires_on__lt=today).values_list("pseudonym", "expires_on")
-    )
     return due
 
 
@@ -372,7 +381,7 @@ def purge_run(
     coachees, each journalled (intent before, done after the commit): a crash leaves every
     coachee whole or gone, and the next run carries on with what is left."""
     from coachregister.retention import journal
-    from coachregister.retention.shredder import shred
+    from coachregister.retention.shredder import Item, shred_batch
 
     today = today or timezone.localdate()
     policy = RetentionPolicy.current()
@@ -387,22 +396,19 @@ def purge_run(
         fault.step("batch.start")
         # The batch's audit events are appended at its end: the chain's lock is held only
         # for the commit, not for the whole batch (audit.services.deferred).
-        purged: list[str] = []
         with transaction.atomic(), deferred():
-            for pseudonym, expiry in batch:
-                tombstone = Tombstone.objects.filter(pseudonym=pseudonym).exists()
-                if not tombstone and not _still_due(pseudonym, today, policy):
-                    continue  # a hold, a request or a new contact came in meanwhile
-                purged.append(pseudonym)
-                with journal.effect(journal.Effect.PURGE, pseudonym):
-                    fault.step("coachee.journalled")
-                    shred(
-                        pseudonym=pseudonym, scope=Scope.PURGE,
-                        reason=DestructionReason.TOMBSTONE if tombstone
-                        else DestructionReason.RETENTION,
-                        expiry=expiry, policy_version=policy.version or None,
-                    )
-                    fault.step("coachee.shredded")
+            still, tombstones = _still_due(batch, today, policy)
+            items = [Item(pseudonym, DestructionReason.TOMBSTONE if pseudonym in tombstones
+                          else DestructionReason.RETENTION, expiry)
+                     for pseudonym, expiry in still]
+            purged = [item.pseudonym for item in items]
+            # One journal write, one statement per table, one audit INSERT for the batch.
+            with journal.effects(journal.Effect.PURGE, purged):
+                fault.step("batch.journalled")
+                if items:
+                    shred_batch(items, scope=Scope.PURGE,
+                                policy_version=policy.version or None)
+                fault.step("batch.shredded")
             fault.step("batch.before_commit")
         fault.step("batch.committed")
         result.batches += 1
@@ -413,16 +419,25 @@ def purge_run(
     return result
 
 
-def _still_due(pseudonym: str, today: date, policy: RetentionPolicy) -> bool:
-    """Inside the batch, with the coachee's row locked: the list of due coachees was made
+def _still_due(batch: list[tuple[str, date]], today: date,
+               policy: RetentionPolicy) -> tuple[list[tuple[str, date]], set[str]]:
+    """Inside the batch, with its coachees' rows locked: the list of due coachees was made
     before the batch began, and a hold, a request, a reopened trajectory or a new contact
-    may have come in since (art. 10.1)."""
+    may have come in since (art. 10.1). Tombstones are due on their day. Three queries for
+    the whole batch. Returns what is still due, and which of the batch are tombstones."""
     from coachregister.coachees.models import Coachee
 
-    coachee = Coachee.objects.select_for_update().filter(pseudonym=pseudonym).first()
-    if coachee is None:
-        return False  # gone meanwhile (an erasure): its tombstone has its own day
-    return not keepers(coachee, today) and expiry_date(coachee, policy) < today
+    pseudonyms = [pseudonym for pseudonym, _expiry in batch]
+    tombstones = set(Tombstone.objects.filter(pseudonym__in=pseudonyms)
+                     .values_list("pseudonym", flat=True))
+    living = [pseudonym for pseudonym in pseudonyms if pseudonym not in tombstones]
+    still: set[str] = set()
+    if living:
+        list(Coachee.objects.select_for_update().filter(pseudonym__in=living)
+             .values_list("pk", flat=True))  # locked until the batch commits
+        still = {pseudonym for pseudonym, _expiry in _due_living(today, policy, among=living)}
+    return [(pseudonym, expiry) for pseudonym, expiry in batch
+            if pseudonym in tombstones or pseudonym in still], tombstones
 
 
 def past_purge_day(today: date | None = None) -> int:

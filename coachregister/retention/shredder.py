@@ -21,12 +21,13 @@ does with it; a test fails when a model is added without a line here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from coachregister.audit.services import event_record
+from coachregister.audit.services import events_record
 from coachregister.lib import physical
 from coachregister.retention.models import DestructionRecord, Scope, Tombstone
 
@@ -73,6 +74,15 @@ def _count(counts: dict[str, int], name: str, value: int) -> None:
         counts[name] = counts.get(name, 0) + value
 
 
+@dataclass(frozen=True)
+class Item:
+    """One coachee of a batch: its pseudonym, why it goes, and (erasure) the tombstone's day."""
+
+    pseudonym: str
+    reason: str
+    expiry: date | None = None
+
+
 def shred(
     *,
     pseudonym: str,
@@ -88,76 +98,130 @@ def shred(
     (a batch commits whole coachees only). `keep_mail` are the outbox messages the erasure
     itself sends. Works on a living coachee, a tombstone, or a pseudonym already gone (then it
     records what little was left)."""
-    from coachregister.coachees.models import Coachee
+    return shred_batch([Item(pseudonym, reason, expiry)], scope=scope,
+                       policy_version=policy_version, keep_mail=keep_mail, actor=actor,
+                       request=request)[0]
+
+
+def _grouped(queryset: Any, key: str) -> dict[Any, int]:
+    """How many rows of `queryset` each value of `key` has (one query)."""
+    from django.db.models import Count
+
+    return dict(queryset.order_by().values_list(key).annotate(n=Count("pk")))
+
+
+def shred_batch(
+    items: list[Item],
+    *,
+    scope: str,
+    policy_version: int | None = None,
+    keep_mail: Iterable[int] = (),
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> list[DestructionRecord]:
+    """`shred` for several coachees at once, in the caller's transaction: one statement per
+    table for the whole batch (the purge's batches, issue 15), each coachee's own counts in
+    its destruction record, one audit INSERT for all."""
+    from coachregister.coachees.models import Coachee, ContactMoment
+    from coachregister.complaints.models import Complaint
+    from coachregister.complaints.services import files_on_shred, records_purge
     from coachregister.disclosures.models import Consent, Disclosure
     from coachregister.notes.models import CoachingSession, KeywordVersion
     from coachregister.outbox.models import OutboxMessage
     from coachregister.outbox.services import messages_forget
+    from coachregister.retention.mailbox import mailbox_tasks_create_many
     from coachregister.retention.models import LegalHold
     from coachregister.rights.models import DataRequest, Letter, PortalLink
     from coachregister.trajectories.models import Trajectory
 
     if not connection.in_atomic_block:
         raise RuntimeError("shred inside the transaction that records it")
-    counts: dict[str, int] = {}
-    coachee = Coachee.objects.filter(pseudonym=pseudonym).first()
-    if coachee is not None:
-        from coachregister.retention.mailbox import mailbox_tasks_create
+    pseudonyms = [item.pseudonym for item in items]
+    counts: dict[str, dict[str, int]] = {pseudonym: {} for pseudonym in pseudonyms}
 
-        mailbox_tasks_create(coachee=coachee)  # reads the name while the vault still opens
-        sessions = CoachingSession.objects.filter(trajectory__coachee=coachee)
-        _count(counts, "keyword_versions",
-               KeywordVersion.objects.filter(session__in=sessions).count())
-        _count(counts, "sessions", sessions.delete()[1].get("notes.CoachingSession", 0))
-        _count(counts, "letters", Letter.objects.filter(request__coachee=coachee).delete()[0])
-        _count(counts, "consents", Consent.objects.filter(coachee=coachee).delete()[0])
-        _count(counts, "holds", LegalHold.objects.filter(coachee=coachee).delete()[0])
-        PortalLink.objects.filter(coachee=coachee).delete()
-        # While the coachee's key still opens: complaint files move under their own keys.
-        from coachregister.complaints.services import files_on_shred
+    def add(name: str, by_pseudonym: dict[str, int]) -> None:
+        for pseudonym, value in by_pseudonym.items():
+            _count(counts[pseudonym], name, value)
 
-        for name, value in files_on_shred(coachee).items():
-            _count(counts, name, value)
-        # Free text under the destroyed key: its bytes go too; b"" reads as "(erased)".
+    coachees = list(Coachee.objects.filter(pseudonym__in=pseudonyms))
+    if coachees:
+        ids = [coachee.pk for coachee in coachees]
+        by_id = {coachee.pk: coachee.pseudonym for coachee in coachees}
+
+        def per_coachee(grouped: dict[int, int]) -> dict[str, int]:
+            return {by_id[pk]: value for pk, value in grouped.items()}
+
+        mailbox_tasks_create_many(coachees)  # reads the names while the vaults still open
+        sessions = CoachingSession.objects.filter(trajectory__coachee__in=ids)
+        add("keyword_versions", per_coachee(_grouped(
+            KeywordVersion.objects.filter(session__in=sessions), "session__trajectory__coachee")))
+        add("sessions", per_coachee(_grouped(sessions, "trajectory__coachee")))
+        sessions.delete()
+        for name, model, path in (("letters", Letter, "request__coachee"),
+                                  ("consents", Consent, "coachee"),
+                                  ("holds", LegalHold, "coachee")):
+            rows = model.objects.filter(**{f"{path}__in": ids})
+            add(name, per_coachee(_grouped(rows, path)))
+            rows.delete()
+        PortalLink.objects.filter(coachee__in=ids).delete()
+        # While the coachees' keys still open: complaint files move under their own keys.
+        with_complaints = set(Complaint.objects.filter(coachee__in=ids)
+                              .values_list("coachee_id", flat=True))
+        for coachee in coachees:
+            if coachee.pk in with_complaints:
+                for name, value in files_on_shred(coachee).items():
+                    _count(counts[coachee.pseudonym], name, value)
+        # Free text under the destroyed keys: its bytes go too; b"" reads as "(erased)".
         for model, names in ((DataRequest, _REQUEST_TEXT), (Disclosure, _DISCLOSURE_TEXT)):
             for name in names:
-                model.objects.filter(coachee=coachee, **{f"{name}__isnull": False}).update(
+                model.objects.filter(coachee__in=ids, **{f"{name}__isnull": False}).update(
                     **{name: b""}
                 )
-        _count(counts, "unsent_mail", messages_forget(pseudonym, keep=list(keep_mail)))
-        # Overwrite, then delete: the data key first, so nothing left opens (crypto-shredding).
-        Coachee.objects.filter(pk=coachee.pk).update(
-            wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"", phone_enc=b"",
-        )
-        coachee.delete()
-        counts["contact_details"] = 1
+        mailed = set(OutboxMessage.objects.filter(coachee_pseudonym__in=by_id.values())
+                     .values_list("coachee_pseudonym", flat=True))
+        for pseudonym in sorted(mailed):
+            _count(counts[pseudonym], "unsent_mail",
+                   messages_forget(pseudonym, keep=list(keep_mail)))
+        # Overwrite, then delete: the data keys first, so nothing left opens (crypto-shredding).
+        doomed = Coachee.objects.filter(pk__in=ids)
+        doomed.update(wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"",
+                      phone_enc=b"")
+        doomed.delete()
+        for coachee in coachees:
+            counts[coachee.pseudonym]["contact_details"] = 1
     if scope == Scope.PURGE:
-        trajectories = Trajectory.objects.filter(coachee_pseudonym=pseudonym)
-        from coachregister.coachees.models import ContactMoment
-
-        _count(counts, "contact_moments",
-               ContactMoment.objects.filter(trajectory__in=trajectories).count())
-        _count(counts, "trajectories", trajectories.delete()[1].get("trajectories.Trajectory", 0))
-        _count(counts, "disclosure_entries",
-               Disclosure.objects.filter(coachee_pseudonym=pseudonym).delete()[0])
-        requests = DataRequest.objects.filter(coachee_pseudonym=pseudonym)
-        _count(counts, "request_records", requests.delete()[1].get("rights.DataRequest", 0))
-        from coachregister.complaints.services import records_purge
-
-        _count(counts, "complaint_records", records_purge(pseudonym))
-        _count(counts, "mail_records",
-               OutboxMessage.objects.filter(coachee_pseudonym=pseudonym).delete()[0])
-        Tombstone.objects.filter(pseudonym=pseudonym).delete()
-    elif expiry is not None:
-        Tombstone.objects.update_or_create(pseudonym=pseudonym, defaults={"expires_on": expiry})
-    record = DestructionRecord.objects.create(
-        pseudonym=pseudonym, scope=scope, reason=reason, destroyed=counts,
-        policy_version=policy_version, expiry_date=expiry,
-    )
-    detail: dict[str, Any] = {"record": record.pk, "reason": reason}
-    event_record(
-        action=f"retention.{scope}.carried_out", request=request, actor=actor,
-        object_type="coachee", object_id=pseudonym, detail=detail,
-    )
+        trajectories = Trajectory.objects.filter(coachee_pseudonym__in=pseudonyms)
+        add("contact_moments", _grouped(ContactMoment.objects.filter(
+            trajectory__in=trajectories), "trajectory__coachee_pseudonym"))
+        add("trajectories", _grouped(trajectories, "coachee_pseudonym"))
+        trajectories.delete()
+        for name, queryset in (
+            ("disclosure_entries", Disclosure.objects.filter(coachee_pseudonym__in=pseudonyms)),
+            ("request_records", DataRequest.objects.filter(coachee_pseudonym__in=pseudonyms)),
+            ("mail_records", OutboxMessage.objects.filter(coachee_pseudonym__in=pseudonyms)),
+        ):
+            add(name, _grouped(queryset, "coachee_pseudonym"))
+            queryset.delete()
+        complained = set(Complaint.objects.filter(coachee_pseudonym__in=pseudonyms)
+                         .values_list("coachee_pseudonym", flat=True))
+        for pseudonym in sorted(complained):
+            _count(counts[pseudonym], "complaint_records", records_purge(pseudonym))
+        Tombstone.objects.filter(pseudonym__in=pseudonyms).delete()
+    else:
+        for item in items:
+            if item.expiry is not None:
+                Tombstone.objects.update_or_create(pseudonym=item.pseudonym,
+                                                   defaults={"expires_on": item.expiry})
+    records = DestructionRecord.objects.bulk_create([
+        DestructionRecord(pseudonym=item.pseudonym, scope=scope, reason=item.reason,
+                          destroyed=counts[item.pseudonym], policy_version=policy_version,
+                          expiry_date=item.expiry)
+        for item in items
+    ])
+    events_record([
+        {"action": f"retention.{scope}.carried_out", "object_type": "coachee",
+         "object_id": record.pseudonym, "detail": {"record": record.pk, "reason": record.reason}}
+        for record in records
+    ], request=request, actor=actor)
     physical.checkpoint()  # runs once the transaction has committed
-    return record
+    return records

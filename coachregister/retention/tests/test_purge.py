@@ -250,10 +250,10 @@ def test_a_failed_shred_is_journalled_aborted_and_leaves_the_coachee_whole(
 
     trajectory = ended(owner, coach, 11, date(2015, 2, 2))
 
-    def broken(**kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(shredder, "shred", broken)
+    monkeypatch.setattr(shredder, "shred_batch", broken)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.purge_run()
     assert alive(trajectory.coachee_pseudonym)
