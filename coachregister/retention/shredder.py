@@ -26,6 +26,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
+from django.db.models import Count
 
 from coachregister.audit.services import events_record
 from coachregister.lib import physical
@@ -105,8 +106,6 @@ def shred(
 
 def _grouped(queryset: Any, key: str) -> dict[Any, int]:
     """How many rows of `queryset` each value of `key` has (one query)."""
-    from django.db.models import Count
-
     return dict(queryset.order_by().values_list(key).annotate(n=Count("pk")))
 
 
@@ -128,7 +127,7 @@ def shred_batch(
     from coachregister.disclosures.models import Consent, Disclosure
     from coachregister.notes.models import CoachingSession, KeywordVersion
     from coachregister.outbox.models import OutboxMessage
-    from coachregister.outbox.services import messages_forget
+    from coachregister.outbox.services import messages_forget_many
     from coachregister.retention.mailbox import mailbox_tasks_create_many
     from coachregister.retention.models import LegalHold
     from coachregister.rights.models import DataRequest, Letter, PortalLink
@@ -177,11 +176,7 @@ def shred_batch(
                 model.objects.filter(coachee__in=ids, **{f"{name}__isnull": False}).update(
                     **{name: b""}
                 )
-        mailed = set(OutboxMessage.objects.filter(coachee_pseudonym__in=by_id.values())
-                     .values_list("coachee_pseudonym", flat=True))
-        for pseudonym in sorted(mailed):
-            _count(counts[pseudonym], "unsent_mail",
-                   messages_forget(pseudonym, keep=list(keep_mail)))
+        add("unsent_mail", messages_forget_many(list(by_id.values()), keep=list(keep_mail)))
         # Overwrite, then delete: the data keys first, so nothing left opens (crypto-shredding).
         doomed = Coachee.objects.filter(pk__in=ids)
         doomed.update(wrapped_key=b"", first_name_enc=b"", last_name_enc=b"", email_enc=b"",
