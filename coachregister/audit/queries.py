@@ -7,6 +7,9 @@ scanning the trail.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from coachregister.audit.models import Event
@@ -19,14 +22,30 @@ READS = ("coachees.contact.viewed", "coachees.name.listed", "coachees.contact.vc
          "complaints.letter.downloaded", "coachees.list.searched")
 
 
-def accesses_of(coachee: Coachee) -> QuerySet[Event]:
+def accesses_of(coachee: Coachee, limit: int | None = None) -> QuerySet[Event]:
+    """The reads of the coachee's data, newest first; the newest `limit` of them if given.
+    With a limit on PostgreSQL: one ordered index scan per object (the coachee and each of
+    their trajectories), merged and cut at the limit by the database (Merge Append), so the
+    page does not sort every read of a long trail first; then those events by id."""
     trajectories = list(coachee.trajectories.values_list("pseudonym", flat=True))
-    return (
-        Event.objects.filter(
-            Q(object_type="coachee", object_id=coachee.pseudonym)
-            | Q(object_type="trajectory", object_id__in=trajectories)
-        )
-        .filter(action__in=READS)
-        .select_related("actor")
-        .order_by("-seq")
+    events = Event.objects.filter(action__in=READS).select_related("actor").order_by("-seq")
+    if limit is not None and connection.vendor == "postgresql":
+        merged = newest_reads(coachee.pseudonym, trajectories, limit)
+        return events.filter(pk__in=[pk for pk, _seq in merged])
+    events = events.filter(
+        Q(object_type="coachee", object_id=coachee.pseudonym)
+        | Q(object_type="trajectory", object_id__in=trajectories)
     )
+    return events[:limit] if limit is not None else events
+
+
+def newest_reads(coachee: str, trajectories: list[str], limit: int) -> QuerySet[Any]:
+    """(id, seq) of the newest `limit` reads of a coachee (pseudonym) and their trajectories:
+    a UNION ALL of one ordered, limited index scan per object, ordered and limited again
+    (PostgreSQL only: SQLite allows no LIMIT inside a compound query)."""
+    scans = [
+        Event.objects.filter(object_type=kind, object_id=pseudonym, action__in=READS)
+        .order_by("-seq").values_list("pk", "seq")[:limit]
+        for kind, pseudonym in [("coachee", coachee), *(("trajectory", t) for t in trajectories)]
+    ]
+    return scans[0].union(*scans[1:], all=True).order_by("-seq")[:limit]

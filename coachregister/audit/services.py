@@ -36,6 +36,11 @@ Failure cases:
 - A worker that is down: events stay pending, and are shown in the pages that read them,
   until a writer or the worker seals them; anchors and prune records name sealed events
   only.
+- Someone with full database rights who drops the triggers can turn sealed events back into
+  pending ones (their MACs still hold) and delete one of them; the sequencer then links the
+  rest again. Like a cut tail, this reaches only past the latest signed anchor: an anchored
+  sequence number whose link changed fails `audit verify`. The anchors (hourly and after
+  every erasure, anchors.py) bound that window.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def who_saw(request: HttpRequest, pseudonym: str) -> HttpResponse:
     """Who saw this coachee's data: staff member, role, when, what (for the access answer)."""
     coachee = get_object_or_404(Coachee.objects.visible_to(request.user), pseudonym=pseudonym)
-    events = list(accesses_of(coachee)[:500])
+    events = list(accesses_of(coachee, limit=500))
     reasons = access.reasons_of(coachee, events)
     return render(
         request,

@@ -16,7 +16,7 @@ from coachregister.accounts.models import User
 from coachregister.audit import views
 from coachregister.audit.forms import EventFilterForm
 from coachregister.audit.models import Event, Outcome
-from coachregister.audit.queries import accesses_of
+from coachregister.audit.queries import accesses_of, newest_reads
 from coachregister.testing import factories
 
 pytestmark = pytest.mark.article("6")
@@ -134,6 +134,11 @@ def test_postgres_plans_use_the_indexes(owner: User, coach: User, make_user: Any
     who_saw = accesses_of(coachee)
     assert who_saw.count() - before == 8  # 6 on the trajectory, 2 on the coachee
     assert "audit_object_idx" in who_saw[:500].explain()
+    # The page's query: one ordered scan per object, merged and cut at the limit.
+    merged = newest_reads(coachee.pseudonym, [trajectory.pseudonym], 500).explain()
+    assert "audit_object_idx" in merged and "Merge Append" in merged, merged
+    assert "->  Sort" not in merged and "Index Scan Backward" in merged, merged
+    assert list(accesses_of(coachee, limit=5)) == list(who_saw[:5])
     assert "audit_object_idx" in _browser(object_id=trajectory.pseudonym)
     assert "audit_actor_idx" in _browser(actor=str(rare.pk))
     assert "audit_action_idx" in _browser(action="incidents.")
