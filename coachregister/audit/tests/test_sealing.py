@@ -251,3 +251,18 @@ def test_eight_concurrent_writers_with_crashes_leave_one_verifiable_chain() -> N
     assert verdict.ok, verdict
     assert verdict.count == total and verdict.head_seq == total
     connection.close()
+
+
+@pytest.mark.django_db
+def test_the_audit_browser_shows_a_pending_event_as_pending(
+    owner: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    event_record(action="test.step.done")
+    pending_event(object_id="C-WAIT-0001")
+    with override("nl"):
+        page = client_for(owner).get(reverse("audit:event_list")).content.decode()
+        assert "C-WAIT-0001" in page
+        assert f">{gettext('pending')}</span>" in page and "<td>None</td>" not in page
