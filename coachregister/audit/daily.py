@@ -52,8 +52,8 @@ def last_outcome() -> dict[str, Any] | None:
     """The latest daily verify: when, ok, findings (None: it never ran)."""
     from coachregister.audit.models import Event
 
-    event = (Event.objects.filter(action=ACTION).order_by("-seq")
-             .values("created_at", "detail").first())
+    event = (Event.objects.filter(action=ACTION, seq__isnull=False).order_by("-seq")
+             .values("created_at", "detail").first())  # sealed: a forged row never is
     if event is None:
         return None
     detail = event["detail"] or {}

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from coachregister.audit import anchors
 from coachregister.audit.models import Event, PrunePermit
-from coachregister.audit.services import event_record
+from coachregister.audit.services import event_record, hold_sequencer
 from coachregister.lib.deadlines import PRACTICE_TZ, add_months
 
 if TYPE_CHECKING:
@@ -114,6 +114,9 @@ def events_prune(
     if before > cutoff(today):
         raise PruneError("the cut-off lies inside the audit retention period")
     with anchors.writer(), transaction.atomic():
+        # The head stays sealed through the prune: with the sequencer's lock held, the
+        # prune's own event is sealed after it (services.py) and survives the DELETE.
+        hold_sequencer()
         plan = prune_plan(before=before)
         if plan is None:
             return None

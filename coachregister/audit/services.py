@@ -203,6 +203,10 @@ def events_record(
             "outcome": outcome,
             "detail": detail,
         })
+    buffer = getattr(_deferred, "rows", None)
+    if buffer is not None:  # inside `deferred()`: appended with the others at its end
+        buffer.extend(rows)
+        return [Event(**values) for values in rows]
     return _append(rows)
 
 
@@ -273,31 +277,45 @@ def _mac_holds(row: dict[str, Any], keys: dict[str, bytes]) -> bool:
     return hmac.compare_digest(row["mac"], chain.mac(row["id"], row, keys[key_id]))
 
 
-def seal_pending(limit: int = 10_000) -> tuple[int, str]:
-    """Seal the committed pending events whose MAC holds, oldest row first, after the sealed
-    head; return the new head. The caller holds the sequencer's lock (`_lock_and_ids`) in
-    its transaction. An event whose MAC fails stays pending (and is reported by verify)."""
+def seal_pending(chunk: int = 5_000) -> tuple[int, str]:
+    """Seal every committed pending event whose MAC holds, oldest row first, after the sealed
+    head, `chunk` rows at a time (past any that fail); return the new head. The caller holds
+    the sequencer's lock (`_lock_and_ids`, `hold_sequencer`) in its transaction. An event
+    whose MAC fails stays pending (and is reported by verify)."""
     seq, prev_hash = _sealed_head()
-    pending = list(Event.objects.filter(seq__isnull=True).order_by("id")
-                   .values(*_PENDING)[:limit])
-    if not pending:
-        return seq, prev_hash
     keys: dict[str, bytes] = {}
-    sealed = []
-    for row in pending:
-        if not _mac_holds(row, keys):
-            continue
-        seq += 1
-        prev_hash, previous = chain.sealed_link(
-            prev_hash, seq, chain.body(row), keys[row["key_id"]]), prev_hash
-        sealed.append((seq, previous, prev_hash, row["id"]))
-    if sealed:
+    after = None
+    while True:
+        waiting = Event.objects.filter(seq__isnull=True).order_by("id")
+        if after is not None:
+            waiting = waiting.filter(id__gt=after)
+        rows = list(waiting.values(*_PENDING)[:chunk])
+        if not rows:
+            return seq, prev_hash
+        after = rows[-1]["id"]
+        sealed = []
+        for row in rows:
+            if not _mac_holds(row, keys):
+                continue
+            seq += 1
+            prev_hash, previous = chain.sealed_link(
+                prev_hash, seq, chain.body(row), keys[row["key_id"]]), prev_hash
+            sealed.append((seq, previous, prev_hash, row["id"]))
+        if sealed:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Event._meta.db_table} SET seq = %s, prev_hash = %s, "  # noqa: S608
+                    "hash = %s WHERE id = %s AND seq IS NULL", sealed,
+                )
+
+
+def hold_sequencer() -> None:
+    """Take the sequencer's lock for the rest of the transaction, waiting if need be, and
+    seal what waits: the prune plans on a sealed head and its own event is sealed after it."""
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {Event._meta.db_table} SET seq = %s, prev_hash = %s, hash = %s "  # noqa: S608
-                "WHERE id = %s AND seq IS NULL", sealed,
-            )
-    return seq, prev_hash
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    seal_pending()
 
 
 def seal() -> int:

@@ -394,8 +394,8 @@ def purge_run(
     for start in range(0, len(due), batch_size):
         batch = due[start : start + batch_size]
         fault.step("batch.start")
-        # The batch's audit events are appended at its end: the chain's lock is held only
-        # for the commit, not for the whole batch (audit.services.deferred).
+        # The batch's audit events are appended at its end: the sequencer's lock is tried
+        # only then, not held through the whole batch (audit.services.deferred).
         with transaction.atomic(), deferred():
             still, tombstones = _still_due(batch, today, policy)
             items = [Item(pseudonym, DestructionReason.TOMBSTONE if pseudonym in tombstones
@@ -428,7 +428,7 @@ def _still_due(batch: list[tuple[str, date]], today: date,
     from coachregister.coachees.models import Coachee
 
     pseudonyms = [pseudonym for pseudonym, _expiry in batch]
-    tombstones = set(Tombstone.objects.filter(pseudonym__in=pseudonyms)
+    tombstones = set(Tombstone.objects.filter(pseudonym__in=pseudonyms, expires_on__lt=today)
                      .values_list("pseudonym", flat=True))
     living = [pseudonym for pseudonym in pseudonyms if pseudonym not in tombstones]
     still: set[str] = set()

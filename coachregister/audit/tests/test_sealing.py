@@ -270,3 +270,49 @@ def test_the_audit_browser_shows_a_pending_event_as_pending(
         page = client_for(owner).get(reverse("audit:event_list")).content.decode()
         assert "C-WAIT-0001" in page
         assert f">{gettext('pending')}</span>" in page and "<td>None</td>" not in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_prune_while_another_sealer_holds_the_lock_waits_and_leaves_a_verifiable_trail(
+) -> None:
+    """Every event has expired: the prune removes up to the sealed head. Its own event must
+    be sealed after that head, not left pending while the head is deleted (the chain would
+    restart at 1). So the prune waits for the sequencer's lock, seals what waits, then plans."""
+    import time_machine
+
+    from coachregister.audit import anchors, prune
+    from coachregister.lib.deadlines import PRACTICE_TZ
+
+    with time_machine.travel(timezone.datetime(2019, 9, 15, 10, tzinfo=PRACTICE_TZ),
+                             tick=False):
+        for i in range(3):
+            event_record(action="test.step.done", object_id=f"S{i}")
+        pending_event(object_id="C-LATE-0001")  # committed, not yet sealed
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)",
+                               [services._ADVISORY_LOCK_KEY])
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    assert held.wait(30)
+    threading.Timer(1.0, release.set).start()  # the other sealer finishes a second later
+    with time_machine.travel(timezone.datetime(2026, 11, 27, 12, tzinfo=PRACTICE_TZ),
+                             tick=False):
+        result = prune.events_prune(before=prune.cutoff())
+        holder.join()
+        assert result is not None and result.upto_seq == 4 and result.count == 4
+        survivor = Event.objects.get()
+        assert survivor.action == prune.ACTION and survivor.seq == 5
+        assert services.pending().count == 0
+        out = verify_output()
+        assert "OK: 1 events" in out
+        assert anchors.fingerprint(result.record) in out

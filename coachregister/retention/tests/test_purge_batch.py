@@ -64,3 +64,33 @@ def test_a_batch_costs_the_same_queries_for_two_coachees_as_for_twelve(
                .values_list("object_id", flat=True)) >= set(large_set)
     assert not Coachee.objects.filter(pseudonym__in=large_set).exists()
     assert chain.verify(chain.iter_rows()).ok
+
+
+def test_a_coachee_erased_after_the_list_was_made_keeps_its_rows_until_its_day(
+    owner: User, coach: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The due list is made before the batch; an erasure in between leaves a tombstone whose
+    day has not come, so the batch leaves the erasure's pseudonymous rows alone."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from coachregister.retention.models import Scope
+    from coachregister.retention.shredder import shred
+    from coachregister.trajectories.models import Trajectory
+
+    (pseudonym,) = expired(owner, coach, 1, first=40)
+    made = services.due_for_purge
+
+    def and_then_an_erasure(*args: object, **kwargs: object) -> list[tuple[str, date]]:
+        due = made(*args, **kwargs)  # type: ignore[arg-type]
+        with transaction.atomic():
+            shred(pseudonym=pseudonym, scope=Scope.ERASURE, reason="request",
+                  expiry=timezone.localdate() + timedelta(days=365))
+        return due
+
+    monkeypatch.setattr(services, "due_for_purge", and_then_an_erasure)
+    result = services.purge_run()
+    assert result.pseudonyms == []
+    assert Trajectory.objects.filter(coachee_pseudonym=pseudonym).exists()
