@@ -11,7 +11,9 @@ builder (benchmarks/purge.py: the services' own `vault` encryption and `event_re
 N coachees with a trajectory, an intake, one session with keywords and their consents,
 `--per-coach` of them with the coach whose pages are measured and the rest with a second
 coach; then audit events through `events_record` (the real append path) up to
-`--events-per-coachee` per coachee, `--who-saw` of them about one coachee.
+`--events-per-coachee` per coachee, `--who-saw` of them about one coachee: two in three a
+dossier read, one in three a list page that showed the name (a listing event and its row in
+the side table, as `listing_record` writes them).
 
 Printed, each with its baseline from the same run:
 
@@ -188,6 +190,21 @@ def verify_vs_hmac() -> tuple[float, float, int]:
     return verdict.count / verify_seconds, hmac_rate, verdict.count
 
 
+def listings(batch: list[dict[str, Any]], actor: Any) -> None:
+    """Append a batch of filler events through `events_record`, and the side-table rows of
+    the listing events among them (what `listing_record` writes for a page)."""
+    from coachregister.audit.models import Listed
+    from coachregister.audit.services import events_record
+
+    named = [event.pop("about", None) for event in batch]
+    with transaction.atomic():
+        events = events_record(batch, actor=actor)
+        Listed.objects.bulk_create([
+            Listed(event=event, pseudonym=about)
+            for event, about in zip(events, named, strict=True) if about is not None
+        ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--coachees", type=int, default=2_000)
@@ -207,8 +224,9 @@ def main() -> None:
         from coachregister.accounts.middleware import SESSION_LOGIN_AT
         from coachregister.accounts.models import Role, User
         from coachregister.audit import queries
+        from coachregister.audit.chain import listing_digest
         from coachregister.audit.models import Event
-        from coachregister.audit.services import events_record, seal
+        from coachregister.audit.services import LISTING, seal
         from coachregister.coachees.models import Coachee
         from coachregister.retention.services import purge_run
 
@@ -226,18 +244,20 @@ def main() -> None:
         target = Coachee.objects.filter(trajectories__coach=coach).first()
         assert target is not None
         filler = args.coachees * args.events_per_coachee - Event.objects.count()
-        batch = []
+        batch: list[dict[str, Any]] = []
         for i in range(max(0, filler)):
             about = target.pseudonym if i < args.who_saw else pseudonyms[i % len(pseudonyms)]
-            batch.append({"action": "notes.dossier.viewed" if i % 3 else "coachees.name.listed",
-                          "object_type": "coachee", "object_id": about,
-                          "outcome": "denied" if i % 997 == 0 else "allowed"})
-            if len(batch) == 2_000:
-                with transaction.atomic():
-                    events_record(batch, actor=coach)
+            if i % 3:
+                batch.append({"action": "notes.dossier.viewed", "object_type": "coachee",
+                              "object_id": about,
+                              "outcome": "denied" if i % 997 == 0 else "allowed"})
+            else:  # a list page that showed this name (and so a listing with its row)
+                batch.append({"action": "coachees.names.listed", "object_type": LISTING,
+                              "detail": {"names": 1, "digest": listing_digest([about])},
+                              "about": about})
+            if len(batch) == 2_000 or i == filler - 1:
+                listings(batch, coach)
                 batch = []
-        with transaction.atomic():
-            events_record(batch, actor=coach)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         report.append(("data set", f"{Coachee.objects.count()} coachees ({mine} of one "

@@ -108,10 +108,13 @@ def body(values: Mapping[str, Any]) -> bytes:
     return SEPARATOR.join((head, _detail(values["detail"]), values["key_id"])).encode("utf-8")
 
 
-def mac(event_id: int, values: Mapping[str, Any], key: bytes) -> str:
-    """The MAC an event gets at insert, before it is sealed: its row id and its body."""
-    message = b"mac\n%d\n" % event_id + body(values)
-    return hmac.digest(key, message, "sha256").hex()
+def mac(event_id: int, values: Mapping[str, Any], key: bytes,
+        event_body: bytes | None = None) -> str:
+    """The MAC an event gets at insert, before it is sealed: its row id and its body (given
+    when the caller has it already)."""
+    if event_body is None:
+        event_body = body(values)
+    return hmac.digest(key, b"mac\n%d\n" % event_id + event_body, "sha256").hex()
 
 
 def sealed_link(prev_hash: str, seq: int, event_body: bytes, key: bytes) -> str:
@@ -132,6 +135,13 @@ def link(prev_hash: str, values: Mapping[str, Any], key: bytes | None = None) ->
             key = chain_key(values["key_id"])
         return hmac.new(key, message, hashlib.sha256).hexdigest()
     return hashlib.sha256(message).hexdigest()
+
+
+def listing_digest(pseudonyms: Iterable[str]) -> str:
+    """The digest a listing event carries of the pseudonyms it names (services.
+    listing_record): SHA-256 over them sorted, joined by the unit separator. The event's
+    MAC and link cover it, so the side table's rows are proven by the chain."""
+    return hashlib.sha256(SEPARATOR.join(sorted(pseudonyms)).encode()).hexdigest()
 
 
 def chain_key(key_id: str) -> bytes:

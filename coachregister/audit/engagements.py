@@ -13,13 +13,14 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import Role, User
 from coachregister.audit.models import Engagement, Event
-from coachregister.audit.services import event_record
+from coachregister.audit.services import LISTING, event_record
 
 ENGAGEMENT = "engagement"
 
@@ -73,12 +74,13 @@ def sampled_pseudonyms(user: User, now: datetime | None = None) -> list[str]:
 
 
 def opened_by_auditor(engagement: Engagement) -> list[Event]:
-    """What the auditor opened during the window: the report's second half."""
+    """What the auditor opened during the window: the report's second half. A list page that
+    showed names is one event; its pseudonyms come with it (`event.listed`, one query)."""
     return list(
         Event.objects.filter(
+            Q(object_type__in=["trajectory", "coachee"]) | Q(object_type=LISTING, object_id=""),
             actor=engagement.auditor,
             created_at__gte=engagement.window_from,
             created_at__lt=engagement.window_until,
-            object_type__in=["trajectory", "coachee"],
-        ).order_by("seq")
+        ).prefetch_related("listed").order_by("seq")
     )

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "coachees.contact_moment.recorded": _("Contact moment recorded"),
     "coachees.intake.completed": _("Intake completed"),
     "coachees.name.listed": _("Name shown in a list"),
+    "coachees.names.listed": _("Names shown in a list"),
     "coachees.list.searched": _("Coachee looked up by email address"),
     "complaints.complaint.acknowledged": _("Receipt of complaint confirmed"),
     "complaints.complaint.decided": _("Decision on complaint"),
@@ -183,6 +184,7 @@ AREA_LABELS: dict[str, Promise] = {
 # An event's `object_type`: what kind of thing the event is about.
 OBJECT_LABELS: dict[str, Promise] = {
     "coachee": _("coachee"),
+    "listing": _("list of coachees"),
     "trajectory": _("trajectory"),
     "incident": _("incident"),
     "user": _("staff account"),

@@ -142,3 +142,33 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return f"engagement {self.pk}"
+
+
+class Listed(models.Model):
+    """One coachee named by a listing event (art. 6; "who saw my data", GDPR art. 15). A list
+    page that shows names records one event (`services.listing_record`) whose detail holds
+    the number of names and a digest of their pseudonyms (chain.listing_digest), and one row
+    here per pseudonym, in the same transaction. The event's MAC and link cover the digest,
+    so `audit verify` proves these rows (listings.py). The triggers refuse every UPDATE and
+    every DELETE outside a prune, which removes the rows with their events (prune.py)."""
+
+    pk = models.CompositePrimaryKey("event_id", "pseudonym")
+    # The primary key starts with the event: a listing's rows (verify, the engagement
+    # report), the prune's DELETE by event.
+    event = models.ForeignKey(
+        Event, on_delete=models.DO_NOTHING, related_name="listed", db_index=False
+    )
+    pseudonym = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "audit_listed"
+        indexes = [
+            # The listings that named one coachee, newest first: "who saw my data" and the
+            # access copy (queries.accesses_of).
+            models.Index(fields=["pseudonym", "event"], name="audit_listed_idx"),
+        ]
+        verbose_name = _("listed coachee")
+        verbose_name_plural = _("listed coachees")
+
+    def __str__(self) -> str:
+        return f"{self.pseudonym} in event {self.event_id}"

@@ -15,7 +15,8 @@ A prune must not look like tampering, and tampering must not be able to look lik
 2. In one transaction: the audit event that records the prune (written first, so it is the
    head even when every older event had expired and the chain never restarts from zero), a
    permit row that the DELETE trigger accepts (triggers.py), the DELETE of `seq <= N`, and
-   the permit removed again.
+   the permit removed again. The pseudonyms of the listing events removed (models.Listed)
+   are deleted with them, under the same permit.
 
 `audit verify` then checks the chain from N+1 onwards against the recorded link of N; a trail
 whose first event does not follow a signed prune record is reported as broken.
@@ -130,6 +131,9 @@ def events_prune(
         )
         PrunePermit.objects.create(upto=plan.upto_seq)
         with connection.cursor() as cursor:
+            # A listing's pseudonyms go with their event (models.Listed), just before it.
+            cursor.execute("DELETE FROM audit_listed WHERE event_id IN (SELECT id FROM "
+                           "audit_event WHERE seq <= %s)", [plan.upto_seq])
             cursor.execute("DELETE FROM audit_event WHERE seq <= %s", [plan.upto_seq])
             deleted = cursor.rowcount
         PrunePermit.objects.all().delete()

@@ -22,6 +22,12 @@ anchors. It does so without making every audited request wait for one lock:
   its `seq` and links and nothing else changes. Every other UPDATE and every DELETE outside
   a prune is refused.
 
+A page that shows several coachees' names is one event (`listing_record`): the number of
+names and a digest of their pseudonyms in its detail, the pseudonyms themselves one row each
+in the side table `Listed`, which the readers of the trail join (who saw my data, the access
+copy, an incident's scope, the engagement report) and `audit verify` proves against the
+digest (listings.py).
+
 Failure cases:
 - A writer that crashes or rolls back between insert and commit: its events vanish with its
   action; nothing was sealed, so no number is lost. If it held the lock and had sealed
@@ -49,7 +55,7 @@ import contextlib
 import hmac
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -60,6 +66,7 @@ from django.utils import timezone
 from coachregister.audit import chain
 from coachregister.audit.models import Event, Outcome
 from coachregister.keys import keyring
+from coachregister.lib import request_memo
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -68,6 +75,8 @@ if TYPE_CHECKING:
 
 _ADVISORY_LOCK_KEY = 0x636F616368  # "coach": the sequencer's lock
 CHAIN_KEY = "audit_chain"
+_KEY_MEMO = "audit.chain_key"
+LISTING = "listing"  # the object type of a listing event (`listing_record`)
 SEAL_LIMIT = timedelta(minutes=10)  # an event pending longer: the compliance overview is red
 _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 # A cheap guard against personal data slipping into an event: no email addresses, no digit
@@ -75,6 +84,7 @@ _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 # scalar values.
 _EMAIL_LIKE = re.compile(r"@")
 _PHONE_LIKE = re.compile(r"\d[\d\s().-]{6,}\d")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class AuditDetailError(ValueError):
@@ -89,6 +99,8 @@ def _check_detail(detail: dict[str, Any]) -> None:
             continue
         if not isinstance(value, str) or len(value) > 200:
             raise AuditDetailError(f"detail {key!r} must be a short text, number or boolean")
+        if key == "digest" and _DIGEST.fullmatch(value):
+            continue  # a SHA-256 in hex (listings): its digit runs are no phone number
         phone_like = any(
             sum(ch.isdigit() for ch in run) >= 9 for run in _PHONE_LIKE.findall(value)
         )
@@ -111,6 +123,39 @@ def _recorded_address(request: HttpRequest | None, actor: User | None, outcome: 
     return getattr(request, "client_ip", None)
 
 
+def _row(
+    *, action: str, actor: User | None, request: HttpRequest | None, outcome: str,
+    object_type: str, object_id: str, detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """An event's columns, checked: a namespaced action, a known outcome, no separator in
+    the object's names, nothing in the detail that looks like personal data."""
+    if not _ACTION.match(action):
+        raise ValueError("an action is namespaced, like 'accounts.login.failed'")
+    outcome = str(outcome)
+    if outcome not in Outcome.values:
+        raise ValueError("outcome is 'allowed' or 'denied'")
+    _check_names(object_type, str(object_id))
+    detail = dict(detail or {})
+    _check_detail(detail)
+    client_ip = _recorded_address(request, actor, outcome)
+    return {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_role": getattr(actor, "role", "") if actor is not None else "",
+        "client_ip": str(client_ip) if client_ip is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "outcome": outcome,
+        "detail": detail,
+    }
+
+
+def _actor(request: HttpRequest | None, actor: User | None) -> User | None:
+    if actor is None and request is not None and request.user.is_authenticated:
+        return request.user
+    return actor
+
+
 def event_record(
     *,
     action: str,
@@ -122,31 +167,39 @@ def event_record(
     detail: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event. `object_id` is a pseudonym or a database id, never a name."""
-    if not _ACTION.match(action):
-        raise ValueError("an action is namespaced, like 'accounts.login.failed'")
-    if outcome not in Outcome.values:
-        raise ValueError("outcome is 'allowed' or 'denied'")
-    _check_names(object_type, str(object_id))
-    detail = dict(detail or {})
-    _check_detail(detail)
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
-    client_ip = _recorded_address(request, actor, outcome)
-    values: dict[str, Any] = {
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_role": getattr(actor, "role", "") if actor is not None else "",
-        "client_ip": str(client_ip) if client_ip is not None else None,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "outcome": str(outcome),
-        "detail": detail,
-    }
+    values = _row(action=action, actor=_actor(request, actor), request=request,
+                  outcome=outcome, object_type=object_type, object_id=object_id,
+                  detail=detail)
     buffer = getattr(_deferred, "rows", None)
     if buffer is not None:  # inside `deferred()`: appended with the others at its end
         buffer.append(values)
         return Event(**values)
     return _append([values])[0]
+
+
+def listing_record(
+    *, action: str, pseudonyms: Iterable[str], request: HttpRequest | None = None,
+    actor: User | None = None,
+) -> Event | None:
+    """One event for a page that shows several coachees' names (art. 6; who saw my data):
+    the number of names and the digest of their pseudonyms in its detail (covered by its MAC
+    and link), the pseudonyms in the indexed side table `Listed`, all in one transaction and
+    in two INSERTs whatever the page's length. None when the page names nobody."""
+    from coachregister.audit.models import Listed
+
+    names = sorted(set(pseudonyms))
+    if not names:
+        return None
+    if getattr(_deferred, "rows", None) is not None:
+        raise RuntimeError("a listing is recorded at once: its rows name the event's id")
+    _check_names(*names)
+    values = _row(action=action, actor=_actor(request, actor), request=request,
+                  outcome=Outcome.ALLOWED, object_type=LISTING, object_id="",
+                  detail={"names": len(names), "digest": chain.listing_digest(names)})
+    with transaction.atomic(savepoint=False):
+        event = _append([values])[0]
+        Listed.objects.bulk_create([Listed(event=event, pseudonym=name) for name in names])
+    return event
 
 
 _deferred = threading.local()
@@ -176,33 +229,18 @@ def events_record(
     events: list[dict[str, Any]], *, request: HttpRequest | None = None,
     actor: User | None = None,
 ) -> list[Event]:
-    """Append several events of one request in one INSERT (a list page that shows many
-    coachees records one event per coachee without a query per row)."""
+    """Append several events of one request in one INSERT (a purge batch records one event
+    per coachee without a query per row)."""
     if not events:
         return []
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
-    rows = []
-    for event in events:
-        detail = dict(event.get("detail") or {})
-        _check_detail(detail)
-        if not _ACTION.match(event["action"]):
-            raise ValueError("an action is namespaced, like 'accounts.login.failed'")
-        outcome = str(event.get("outcome", Outcome.ALLOWED))
-        if outcome not in Outcome.values:
-            raise ValueError("outcome is 'allowed' or 'denied'")
-        _check_names(event.get("object_type", ""), str(event.get("object_id", "")))
-        client_ip = _recorded_address(request, actor, outcome)
-        rows.append({
-            "actor_id": actor.pk if actor is not None else None,
-            "actor_role": getattr(actor, "role", "") if actor is not None else "",
-            "client_ip": str(client_ip) if client_ip is not None else None,
-            "action": event["action"],
-            "object_type": event.get("object_type", ""),
-            "object_id": str(event.get("object_id", "")),
-            "outcome": outcome,
-            "detail": detail,
-        })
+    actor = _actor(request, actor)
+    rows = [
+        _row(action=event["action"], actor=actor, request=request,
+             outcome=event.get("outcome", Outcome.ALLOWED),
+             object_type=event.get("object_type", ""),
+             object_id=event.get("object_id", ""), detail=event.get("detail"))
+        for event in events
+    ]
     buffer = getattr(_deferred, "rows", None)
     if buffer is not None:  # inside `deferred()`: appended with the others at its end
         buffer.extend(rows)
@@ -210,23 +248,37 @@ def events_record(
     return _append(rows)
 
 
+def _chain_key() -> tuple[str, bytes]:
+    """The chain key's id and bytes; inside a request read once (lib/request_memo.py): a
+    page that records several events does not read the key's row for each."""
+    memo = request_memo.current()
+    if memo is None:
+        return keyring.register_key(CHAIN_KEY)
+    if _KEY_MEMO not in memo:
+        memo[_KEY_MEMO] = keyring.register_key(CHAIN_KEY)
+    return memo[_KEY_MEMO]
+
+
 def _append(rows: list[dict[str, Any]]) -> list[Event]:
-    with transaction.atomic():
+    # No savepoint: an event never stays without its action, so a failure here fails the
+    # caller's whole transaction (and a savepoint would cost two statements per event).
+    with transaction.atomic(savepoint=False):
         sealing, ids = _lock_and_ids(len(rows))
-        key_id, key = keyring.register_key(CHAIN_KEY)
+        key_id, key = _chain_key()
         now = timezone.now()
-        events = []
+        events, bodies = [], []
         for event_id, values in zip(ids, rows, strict=True):
             values = {**values, "created_at": now, "key_id": key_id}
-            events.append(Event(id=event_id, mac=chain.mac(event_id, values, key), **values))
+            bodies.append(chain.body(values))
+            events.append(Event(id=event_id, mac=chain.mac(event_id, values, key, bodies[-1]),
+                                **values))
         if sealing:  # on SQLite nothing valid waits: every writer seals (the worker checks)
             seq, prev_hash = seal_pending() if connection.vendor == "postgresql" else (
                 _sealed_head())
-            for event in events:
+            for event, event_body in zip(events, bodies, strict=True):
                 seq += 1
                 event.seq, event.prev_hash = seq, prev_hash
-                event.hash = prev_hash = chain.sealed_link(
-                    prev_hash, seq, chain.body(event.__dict__), key)
+                event.hash = prev_hash = chain.sealed_link(prev_hash, seq, event_body, key)
         if len(events) == 1:
             events[0].save(force_insert=True)
             return events

@@ -16,6 +16,10 @@ hide it: `audit verify` requires a trail that starts after
 sequence 1 to start exactly after a signed prune record (its sequence and hash), and reports
 a permit row left in place. One table and one trigger condition that both engines share was
 chosen over a session setting or a database role, which SQLite does not have.
+
+The pseudonyms that listing events name (`audit_listed`, models.Listed) have triggers of
+their own: no UPDATE, no TRUNCATE, and a DELETE only of the rows of an event that a permit
+covers (the prune removes them just before their events).
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "audit_event"
+# The pseudonyms a listing event names (models.Listed): append-only like the events, and
+# removed only with them, by a prune.
+LISTED = "audit_listed"
+_LISTED_PERMIT = (
+    "EXISTS (SELECT 1 FROM audit_prune_permit JOIN audit_event "
+    "ON audit_event.id = OLD.event_id WHERE audit_event.seq <= upto)"
+)
 
 # The columns that sealing leaves as they are.
 _KEPT = ("id", "created_at", "actor_id", "actor_role", "client_ip", "action", "object_type",
@@ -43,9 +54,20 @@ _SQLITE_INSTALL = [
         WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= upto)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
 ]
+_SQLITE_LISTED = [
+    f"""CREATE TRIGGER IF NOT EXISTS audit_listed_no_update BEFORE UPDATE ON {LISTED}
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS audit_listed_no_delete BEFORE DELETE ON {LISTED}
+        WHEN NOT {_LISTED_PERMIT}
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+]
 _SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
+]
+_SQLITE_LISTED_DROP = [
+    "DROP TRIGGER IF EXISTS audit_listed_no_update",
+    "DROP TRIGGER IF EXISTS audit_listed_no_delete",
 ]
 
 # One function for UPDATE, DELETE and TRUNCATE: only a DELETE of a row that a permit covers
@@ -80,6 +102,30 @@ _POSTGRES_DROP = [
     f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {TABLE}",
 ]
 
+# A listing's rows: no UPDATE, no TRUNCATE, a DELETE only of the rows of an event that a
+# prune permit covers.
+_POSTGRES_LISTED_BODY = f"""
+    BEGIN
+      IF TG_OP = 'DELETE' AND {_LISTED_PERMIT} THEN
+        RETURN OLD;
+      END IF;
+      RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501';
+    END;
+"""
+_POSTGRES_LISTED = [
+    f"""CREATE OR REPLACE FUNCTION audit_listed_refuse() RETURNS trigger AS $$
+       {_POSTGRES_LISTED_BODY}
+       $$ LANGUAGE plpgsql""",
+    f"""CREATE OR REPLACE TRIGGER audit_listed_no_change BEFORE UPDATE OR DELETE ON {LISTED}
+        FOR EACH ROW EXECUTE FUNCTION audit_listed_refuse()""",
+    f"""CREATE OR REPLACE TRIGGER audit_listed_no_truncate BEFORE TRUNCATE ON {LISTED}
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_listed_refuse()""",
+]
+_POSTGRES_LISTED_DROP = [
+    f"DROP TRIGGER IF EXISTS audit_listed_no_change ON {LISTED}",
+    f"DROP TRIGGER IF EXISTS audit_listed_no_truncate ON {LISTED}",
+]
+
 
 # Before migration 0008 the table has no `mac` and SQLite refuses a trigger that names a
 # missing column whenever the table changes: the earlier migrations install this one.
@@ -88,17 +134,23 @@ _SQLITE_BEFORE_SEALING = f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_update 
 
 
 def _statements(connection: BaseDatabaseWrapper, install: bool) -> list[str]:
+    """The statements for the tables that exist: the earlier migrations install the
+    triggers before migration 0009 creates the listing table."""
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        columns = {c.name for c in connection.introspection.get_table_description(
+            cursor, TABLE)} if connection.vendor == "sqlite" else set()
+    listed = LISTED in tables
     if connection.vendor == "sqlite":
         if not install:
-            return _SQLITE_DROP
-        with connection.cursor() as cursor:
-            columns = {c.name for c in connection.introspection.get_table_description(
-                cursor, TABLE)}
+            return _SQLITE_DROP + (_SQLITE_LISTED_DROP if listed else [])
         if "mac" not in columns:
             return [_SQLITE_BEFORE_SEALING, *_SQLITE_INSTALL[1:]]
-        return _SQLITE_INSTALL
+        return _SQLITE_INSTALL + (_SQLITE_LISTED if listed else [])
     if connection.vendor == "postgresql":
-        return _POSTGRES_INSTALL if install else _POSTGRES_DROP
+        if not install:
+            return _POSTGRES_DROP + (_POSTGRES_LISTED_DROP if listed else [])
+        return _POSTGRES_INSTALL + (_POSTGRES_LISTED if listed else [])
     raise ImproperlyConfigured(f"no append-only triggers for {connection.vendor}")
 
 
@@ -131,12 +183,18 @@ def reinstall_after_migrate(using: str = "default", **kwargs: Any) -> None:
 # --- checking the definitions, not only the names (`audit verify`) ---------------------------
 
 _POSTGRES_EXPECTED = {
-    "audit_event_no_change": "CREATE TRIGGER audit_event_no_change BEFORE DELETE OR UPDATE ON "
-    "audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()",
-    "audit_event_no_truncate": "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON "
-    "audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse()",
+    f"{table}_no_change": f"CREATE TRIGGER {table}_no_change BEFORE DELETE OR UPDATE ON "
+    f"{table} FOR EACH ROW EXECUTE FUNCTION {table}_refuse()"
+    for table in (TABLE, LISTED)
+} | {
+    f"{table}_no_truncate": f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON "
+    f"{table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse()"
+    for table in (TABLE, LISTED)
 }
-_POSTGRES_FUNCTION = " ".join(_POSTGRES_BODY.split())
+_POSTGRES_FUNCTIONS = {
+    f"{TABLE}_refuse": " ".join(_POSTGRES_BODY.split()),
+    f"{LISTED}_refuse": " ".join(_POSTGRES_LISTED_BODY.split()),
+}
 
 
 def _normal(sql: str) -> str:
@@ -153,25 +211,28 @@ def problems(connection: BaseDatabaseWrapper) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [TABLE],
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN (%s, %s)", [TABLE, LISTED],
             )
             found = {name: _normal(sql) for name, sql in cursor.fetchall()}
             expected = {
-                statement.split()[5]: _normal(statement) for statement in _SQLITE_INSTALL
+                statement.split()[5]: _normal(statement)
+                for statement in _SQLITE_INSTALL + _SQLITE_LISTED
             }
         else:
             cursor.execute(
-                "SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
-                "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-                [TABLE],
+                "SELECT tgname, tgenabled, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relname IN (%s, %s) AND NOT tgisinternal",
+                [TABLE, LISTED],
             )
             rows = cursor.fetchall()
             found = {name: _normal(sql) for name, _enabled, sql in rows}
             expected = dict(_POSTGRES_EXPECTED)
             disabled = [name for name, enabled, _sql in rows if enabled not in ("O", "A")]
-            cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_event_refuse'")
-            bodies = [_normal(body) for (body,) in cursor.fetchall()]
+            cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname IN (%s, %s)",
+                           list(_POSTGRES_FUNCTIONS))
+            bodies = sorted((name, _normal(body)) for name, body in cursor.fetchall())
         cursor.execute("SELECT COUNT(*) FROM audit_prune_permit")
         permits = cursor.fetchone()[0]
     issues = [f"trigger {name} is missing" for name in sorted(set(expected) - set(found))]
@@ -183,8 +244,11 @@ def problems(connection: BaseDatabaseWrapper) -> list[str]:
     ]
     if connection.vendor == "postgresql":
         issues += [f"trigger {name} is disabled" for name in sorted(disabled)]
-        if bodies != [_POSTGRES_FUNCTION]:
-            issues.append("the function audit_event_refuse has been changed")
+        issues += [
+            f"the function {name} has been changed"
+            for name, body in _POSTGRES_FUNCTIONS.items()
+            if [b for n, b in bodies if n == name] != [body]
+        ]
     if permits:
         issues.append(f"{permits} prune permit(s) left in place")
     return issues

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import Role
 from coachregister.audit.models import Outcome
-from coachregister.audit.services import event_record, events_record
+from coachregister.audit.services import event_record, listing_record
 from coachregister.coachees import vault
 
 if TYPE_CHECKING:
@@ -285,14 +285,8 @@ def names_for_list(*, request: HttpRequest, coachees: list[Coachee]) -> dict[int
         shown = [c for c in coachees if not c.restricted]
     else:
         shown = []
-    with transaction.atomic():
-        events_record(
-            [
-                {"action": "coachees.name.listed", "object_type": COACHEE, "object_id": c.pseudonym}
-                for c in shown
-            ],
-            request=request,
-        )
+    listing_record(action="coachees.names.listed", request=request,
+                   pseudonyms=[c.pseudonym for c in shown])
     return {c.pk: vault.open_contact(c) for c in shown}
 
 

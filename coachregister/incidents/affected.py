@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coachregister.accounts.models import Role, User
-from coachregister.audit.models import Engagement, Event, Outcome
+from coachregister.audit.models import Engagement, Event, Listed, Outcome
 from coachregister.audit.services import event_record
 from coachregister.coachees.models import Coachee
 from coachregister.incidents.models import AffectedCoachee, Incident
@@ -87,7 +87,8 @@ def _check_window(since: datetime, until: datetime) -> None:
 
 def viewed_by(user: User, since: datetime, until: datetime) -> Selection:
     """Every coachee whose data `user` read between `since` and `until` (both included): the
-    allowed read events (audit/queries.READS) on a coachee or on one of their trajectories."""
+    allowed read events (audit/queries.READS) on a coachee or on one of their trajectories,
+    and the lists that showed their names."""
     from coachregister.audit.queries import READS
 
     _check_window(since, until)
@@ -102,6 +103,12 @@ def viewed_by(user: User, since: datetime, until: datetime) -> Selection:
             coachees.add(object_id)
         elif object_type == TRAJECTORY:
             trajectories.add(object_id)
+    # The list pages that showed them their names: one event per page, the pseudonyms in
+    # the trail's side table (audit/services.listing_record).
+    coachees |= set(Listed.objects.filter(
+        event__actor=user, event__outcome=Outcome.ALLOWED,
+        event__created_at__gte=since, event__created_at__lte=until,
+    ).values_list("pseudonym", flat=True))
     coachees |= _coachees_of_trajectories(trajectories)
     notes = ()
     if _pruned_before(since):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 READ_LABELS = {
     "coachees.contact.viewed": _("contact details opened"),
     "coachees.name.listed": _("name shown in a list"),
+    "coachees.names.listed": _("name shown in a list"),
     "coachees.list.searched": _("looked up by your email address"),
     "notes.dossier.viewed": _("session keywords read"),
     "notes.versions.viewed": _("earlier versions of session keywords read"),

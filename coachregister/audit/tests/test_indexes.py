@@ -5,6 +5,7 @@ planner is asked whether the main reads use them."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -15,8 +16,9 @@ from django.utils import timezone
 from coachregister.accounts.models import User
 from coachregister.audit import views
 from coachregister.audit.forms import EventFilterForm
-from coachregister.audit.models import Event, Outcome
+from coachregister.audit.models import Event, Listed, Outcome
 from coachregister.audit.queries import accesses_of, newest_reads
+from coachregister.audit.services import LISTING
 from coachregister.testing import factories
 
 pytestmark = pytest.mark.article("6")
@@ -92,7 +94,8 @@ def test_postgres_definitions_have_no_pattern_twins() -> None:
 def _fill(actors: list[User], rare: User, trajectory_pseudonym: str,
           coachee_pseudonym: str) -> None:
     """A few thousand events of many objects; a handful about the one coachee, a handful by
-    the `rare` actor, a handful denied, a handful in another area."""
+    the `rare` actor, a handful denied, a handful in another area; and a thousand list pages
+    that showed the coachee's name among others (listing events and their side table)."""
     now = timezone.now()
     start = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     events = []
@@ -101,19 +104,28 @@ def _fill(actors: list[User], rare: User, trajectory_pseudonym: str,
             object_type, object_id = "trajectory", trajectory_pseudonym
         elif i % 1500 == 0:
             object_type, object_id = "coachee", coachee_pseudonym
+        elif i % 6 == 0:
+            object_type, object_id = LISTING, ""
         else:
             object_type, object_id = "trajectory", f"T-{i:06d}"
         events.append(Event(
             seq=start + i, created_at=now - timedelta(minutes=6001 - i),
             actor=rare if i % 499 == 0 else actors[i % len(actors)], actor_role="coach",
-            action="incidents.incident.viewed" if i % 997 == 0 else "notes.dossier.viewed",
+            action="coachees.names.listed" if object_type == LISTING else (
+                "incidents.incident.viewed" if i % 997 == 0 else "notes.dossier.viewed"),
             object_type=object_type, object_id=object_id,
             outcome=Outcome.DENIED if i % 700 == 0 else Outcome.ALLOWED,
             prev_hash="0" * 64, hash=f"{start + i:064d}",
         ))
     Event.objects.bulk_create(events, batch_size=1000)
+    Listed.objects.bulk_create([
+        Listed(event=event, pseudonym=pseudonym)
+        for event in events if event.object_type == LISTING
+        for pseudonym in (coachee_pseudonym, f"C-{event.seq:06d}")
+    ], batch_size=1000)
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {Event._meta.db_table}")  # the model's own table, not input
+        for model in (Event, Listed):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")  # the model's own table
 
 
 def _browser(**data: str) -> str:
@@ -132,12 +144,20 @@ def test_postgres_plans_use_the_indexes(owner: User, coach: User, make_user: Any
     _fill([coach, owner], rare, trajectory.pseudonym, coachee.pseudonym)
 
     who_saw = accesses_of(coachee)
-    assert who_saw.count() - before == 8  # 6 on the trajectory, 2 on the coachee
-    assert "audit_object_idx" in who_saw[:500].explain()
-    # The page's query: one ordered scan per object, merged and cut at the limit.
+    # 6 on the trajectory, 2 on the coachee, 996 lists that showed the name
+    assert who_saw.count() - before == 8 + 996
+    # The page's query: one ordered index scan per object, each cut at the limit, then
+    # merged (Merge Append, or an Append whose few hundred rows are sorted): nothing sorts
+    # the trail. The lists are read newest row first on the side table's index.
     merged = newest_reads(coachee.pseudonym, [trajectory.pseudonym], 500).explain()
-    assert "audit_object_idx" in merged and "Merge Append" in merged, merged
-    assert "->  Sort" not in merged and "Index Scan Backward" in merged, merged
+    assert "audit_object_idx" in merged and "Scan Backward using audit_listed_idx" in merged
+    nodes = [line.strip().removeprefix("->  ") for line in merged.splitlines()
+             if "(cost=" in line]
+    branches = sum(1 for line in merged.splitlines() if line.strip().startswith("->  Limit"))
+    assert branches >= 3, merged  # the coachee, the trajectory, the lists: each limited
+    for above, below in itertools.pairwise(nodes):
+        if above.startswith("Sort  ("):
+            assert below.startswith(("Limit", "Append", "Merge Append")), merged
     assert list(accesses_of(coachee, limit=5)) == list(who_saw[:5])
     assert "audit_object_idx" in _browser(object_id=trajectory.pseudonym)
     assert "audit_actor_idx" in _browser(actor=str(rare.pk))

@@ -49,11 +49,19 @@ def test_anonymous_allowed_event_keeps_no_address() -> None:
     {"Name": "x"},
     {"nested": {"a": 1}},
     {"long": "x" * 201},
+    {"digest": "06 12345678"},  # only a whole SHA-256 in hex passes as a digest
+    {"digest": "0612345678" * 7},
+    {"checksum": "0612345678" + "a" * 54},  # and only under that one key
 ])
 def test_detail_that_could_carry_personal_data_is_refused(detail: dict) -> None:
     with pytest.raises(AuditDetailError):
         event_record(action="test.thing.done", detail=detail)
     assert not Event.objects.exists()
+
+
+def test_a_digest_in_hex_is_no_phone_number() -> None:
+    digest = "0612345678" + "a" * 54
+    assert event_record(action="test.thing.done", detail={"digest": digest}).pk
 
 
 @pytest.mark.parametrize("action", ["login", "Accounts.Login", "accounts login", "a.b c"])
@@ -76,3 +84,29 @@ def test_batch_append_continues_the_chain(owner: User) -> None:
     assert batch[0].prev_hash == first.hash
     assert chain.verify(chain.iter_rows()).ok
     assert events_record([]) == []
+
+
+def test_inside_a_request_the_chain_key_is_read_once_and_an_event_costs_no_savepoint() -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from coachregister.lib import request_memo
+
+    def appended(count: int) -> list[str]:
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            for n in range(count):
+                event_record(action="test.page.read", object_id=str(n))
+        return [q["sql"] for q in queries.captured_queries]
+
+    event_record(action="test.key.made")  # the chain key exists
+    outside = appended(3)
+    assert sum("keys_registerkey" in sql for sql in outside) == 3  # each event reads it
+    token = request_memo._memo.set({})  # what RequestMemoMiddleware does for a request
+    try:
+        inside = appended(3)
+    finally:
+        request_memo._memo.reset(token)
+    assert sum("keys_registerkey" in sql for sql in inside) == 1
+    # The only savepoint is the block's own (nested in the test's transaction).
+    assert sum("SAVEPOINT" in sql.upper() for sql in inside + outside) == 4
+    assert len(inside) == len(outside) - 2

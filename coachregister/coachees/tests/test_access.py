@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coachregister.accounts.models import User
-from coachregister.audit.models import Event
+from coachregister.audit.models import Event, Listed
 from coachregister.coachees.models import Coachee
 from coachregister.conftest import ROLE_FIXTURES
 from coachregister.testing import factories
@@ -85,8 +85,8 @@ def test_coachee_list_per_role(role_fixture: str, request: pytest.FixtureRequest
     user = request.getfixturevalue(role_fixture)
     response = client_for(user).get(reverse("coachees:list"))
     page = response.content.decode()
-    listed = set(Event.objects.filter(action="coachees.name.listed", actor=user)
-                 .values_list("object_id", flat=True))
+    listed = set(Listed.objects.filter(event__action="coachees.names.listed",
+                                       event__actor=user).values_list("pseudonym", flat=True))
     if role_fixture in ("owner", "administrator"):  # pseudonyms only
         assert trajectory.coachee.pseudonym in page and "Anne" not in page and "Bram" not in page
         assert not listed

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from coachregister.audit import anchors, chain, prune, services, triggers
+from coachregister.audit import anchors, chain, listings, prune, services, triggers
 
 
 class Command(BaseCommand):
@@ -122,6 +122,10 @@ class Command(BaseCommand):
         if findings:
             broken.append(_("BROKEN: the append-only protection: %(problems)s.") % {
                 "problems": "; ".join(findings)})
+        listed = listings.problems()
+        if listed:
+            broken.append(_("BROKEN: the listed pseudonyms: %(problems)s.") % {
+                "problems": "; ".join(listed)})
         waiting = services.pending()
         if waiting.forged:
             broken.append(ngettext(
