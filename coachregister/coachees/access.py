@@ -80,6 +80,23 @@ def visible_coachees(queryset: CoacheeQuerySet, user: object) -> CoacheeQuerySet
     return queryset.none()
 
 
+def listable(user: object) -> CoacheeQuerySet:
+    """The coachees of `visible_coachees`, for a list page that orders, counts and pages them.
+    For a role scoped by trajectories the ids come first from the trajectories' coach (or
+    scope) index: given the semi-join alone, PostgreSQL would rather hash every coachee row of
+    the register than look up the coach's few thousand by key, and the page would grow with
+    the practice (benchmarks/scale.py). Everyone else sees every coachee, in the pseudonym's
+    own index order."""
+    from coachregister.coachees.models import Coachee
+    from coachregister.trajectories.models import Trajectory
+
+    if getattr(user, "role", None) not in (Role.COACH, Role.THIRD_PARTY, Role.AUDITOR):
+        return Coachee.objects.visible_to(user)
+    ids = set(Trajectory.objects.visible_to(user).filter(coachee__isnull=False)
+              .values_list("coachee_id", flat=True))
+    return Coachee.objects.filter(pk__in=ids)
+
+
 def can_view(user: object, coachee: Coachee) -> bool:
     from coachregister.coachees.models import Coachee
 

@@ -194,7 +194,7 @@ def coachee_list(request: HttpRequest) -> HttpResponse:
     with the register. Searchable by pseudonym (GET) and by exact email address (POST only,
     through the blind index, within what the user may see: "not found" says nothing about
     coachees outside it)."""
-    visible = Coachee.objects.visible_to(request.user).order_by("pseudonym")
+    visible = access.listable(request.user).order_by("pseudonym")
     search = PseudonymSearchForm(request.GET or None)
     email_form = EmailSearchForm(request.POST or None)
     page = None

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from coachregister.accounts.models import User
 from coachregister.audit.models import Event, Listed
 from coachregister.audit.queries import accesses_of
-from coachregister.coachees import vault
+from coachregister.coachees import access, vault
 from coachregister.coachees.models import Coachee
 from coachregister.coachees.views import COACHEES_PER_PAGE
 from coachregister.lib import tokens
@@ -183,3 +183,30 @@ def test_an_email_in_the_address_is_ignored(
     assert len(response.context["rows"]) == 4  # the whole list, not a search
     assert not response.context["email_searched"]
     assert NOT_FOUND not in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_postgres_plans_of_the_coachs_list_use_indexes(
+    owner: User, coach: User, other_coach: User
+) -> None:
+    """At the larger size, after ANALYZE: the coach's page and its count start from the
+    trajectories' coach index and read the coach's coachees by key, not every coachee's row
+    (which a semi-join alone makes PostgreSQL do), and hold the same coachees."""
+    organisation = factories.client(owner)
+    register(owner, other_coach, 3000, start=5000, organisation=organisation)
+    register(owner, coach, 100, organisation=organisation)
+    with connection.cursor() as cursor:
+        for model in (Coachee, Trajectory):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")  # the models' own tables
+    with CaptureQueriesContext(connection) as queries:
+        visible = access.listable(coach).order_by("pseudonym")
+    (ids,) = queries.captured_queries
+    plans = [visible[:COACHEES_PER_PAGE].explain(), visible.order_by().explain()]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ids["sql"])
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    for plan in plans:
+        assert "Seq Scan" not in plan, plan
+    assert "trajectories_trajectory_coach_id" in plans[-1], plans[-1]
+    assert set(visible) == set(Coachee.objects.visible_to(coach))
+    assert visible.count() == 100
