@@ -35,10 +35,12 @@ def accesses_of(coachee: Coachee, limit: int | None = None) -> QuerySet[Event]:
     if limit is not None and connection.vendor == "postgresql":
         merged = newest_reads(coachee.pseudonym, trajectories, limit)
         return events.filter(pk__in=[pk for pk, _seq in merged])
-    # The listings by their ids, read first: a subquery inside the OR would keep PostgreSQL
-    # from combining the index scans (BitmapOr) and make it walk the trail by `seq`.
-    listed = list(Listed.objects.filter(pseudonym=coachee.pseudonym)
-                  .values_list("event_id", flat=True))
+    # On PostgreSQL the listings by their ids, read first: a subquery inside the OR would keep
+    # it from combining the index scans (BitmapOr) and make it walk the trail by `seq`. On
+    # SQLite a subquery (no limit on the number of SQL variables to meet).
+    listings = Listed.objects.filter(pseudonym=coachee.pseudonym).values_list(
+        "event_id", flat=True)
+    listed = list(listings) if connection.vendor == "postgresql" else listings
     events = events.filter(
         Q(object_type="coachee", object_id=coachee.pseudonym)
         | Q(object_type="trajectory", object_id__in=trajectories)

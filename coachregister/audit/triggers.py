@@ -18,8 +18,8 @@ a permit row left in place. One table and one trigger condition that both engine
 chosen over a session setting or a database role, which SQLite does not have.
 
 The pseudonyms that listing events name (`audit_listed`, models.Listed) have triggers of
-their own: no UPDATE, no TRUNCATE, and a DELETE only of the rows of an event that a permit
-covers (the prune removes them just before their events).
+their own: no UPDATE, no TRUNCATE, and a DELETE only while a permit exists (the prune
+removes the rows of the events it removes, just before them).
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ TABLE = "audit_event"
 # The pseudonyms a listing event names (models.Listed): append-only like the events, and
 # removed only with them, by a prune.
 LISTED = "audit_listed"
-_LISTED_PERMIT = (
-    "EXISTS (SELECT 1 FROM audit_prune_permit JOIN audit_event "
-    "ON audit_event.id = OLD.event_id WHERE audit_event.seq <= upto)"
-)
+# A permit exists only inside the prune's own transaction (prune.py), which deletes the rows
+# of the events it removes. The condition names no other table: on SQLite a trigger that
+# names `audit_event` would break every later migration that rebuilds that table. A row
+# deleted under a permit someone else wrote still breaks its listing's digest (verify).
+_LISTED_PERMIT = "EXISTS (SELECT 1 FROM audit_prune_permit)"
 
 # The columns that sealing leaves as they are.
 _KEPT = ("id", "created_at", "actor_id", "actor_role", "client_ip", "action", "object_type",
@@ -102,8 +103,7 @@ _POSTGRES_DROP = [
     f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {TABLE}",
 ]
 
-# A listing's rows: no UPDATE, no TRUNCATE, a DELETE only of the rows of an event that a
-# prune permit covers.
+# A listing's rows: no UPDATE, no TRUNCATE, a DELETE only under a prune permit.
 _POSTGRES_LISTED_BODY = f"""
     BEGIN
       IF TG_OP = 'DELETE' AND {_LISTED_PERMIT} THEN
@@ -165,6 +165,22 @@ def drop(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for statement in _statements(connection, install=False):
             cursor.execute(statement)
+
+
+def listed_remove(connection: BaseDatabaseWrapper) -> None:
+    """Before migration 0009 is reversed: refuse while listings have rows (the table and
+    they would go, and every listing event would fail `audit verify`); else drop the table's
+    triggers and, on PostgreSQL, their function."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {LISTED}")  # noqa: S608 (a fixed name)
+        if cursor.fetchone()[0]:
+            raise ImproperlyConfigured(
+                f"{LISTED} holds the pseudonyms of listing events: going back would lose them")
+        for statement in (_POSTGRES_LISTED_DROP if connection.vendor == "postgresql"
+                          else _SQLITE_LISTED_DROP):
+            cursor.execute(statement)
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION IF EXISTS audit_listed_refuse()")
 
 
 def replace(connection: BaseDatabaseWrapper) -> None:

@@ -11,7 +11,7 @@ import json
 from typing import cast
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -60,6 +60,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
         if page[-1].seq is not None:
             query["before"] = str(page[-1].seq)
             older = query.urlencode()
+    # A listing names its coachees in the side table (services.listing_record): one query.
+    prefetch_related_objects(page, "listed")
     return render(
         request,
         "audit/event_list.html",
@@ -79,11 +81,13 @@ def _cell(value: object) -> str:
 def event_csv(request: HttpRequest) -> HttpResponse:
     """The filtered trail as a spreadsheet with the raw codes beside their words (art. 6): for
     an auditor or a supervisory authority. Staff are named by account number, not by name;
-    the rows are read in chunks. The export itself is recorded (a copy leaves the register)."""
+    a listing's pseudonyms are in the last column; the rows are read in chunks. The export
+    itself is recorded (a copy leaves the register)."""
     form = EventFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():  # the page, with the form's errors
         return event_list(request)
-    events = _filtered(form).select_related(None).iterator(chunk_size=2000)
+    events = _filtered(form).select_related(None).prefetch_related("listed").iterator(
+        chunk_size=2000)
     with transaction.atomic():
         event_record(action="audit.trail.exported", request=request, object_type="audit_trail",
                      detail={"action": form.cleaned_data.get("action", "") if form.is_bound
@@ -92,13 +96,15 @@ def event_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     writer = csv.writer(response)
     writer.writerow(["seq", "created_at", "actor_id", "actor_role", "client_ip", "action",
-                     "action_label", "object_type", "object_id", "outcome", "detail"])
+                     "action_label", "object_type", "object_id", "outcome", "detail", "listed"])
     for e in events:
         writer.writerow([_cell(v) for v in (
             e.seq, timezone.localtime(e.created_at).isoformat(timespec="seconds"),
             e.actor_id or "", e.actor_role, e.client_ip or "", e.action,
             labels.action_label(e.action), e.object_type, e.object_id, e.outcome,
             json.dumps(e.detail, sort_keys=True, ensure_ascii=False),
+            # a listing's pseudonyms, so the digest in its detail can be checked outside
+            " ".join(sorted(row.pseudonym for row in e.listed.all())),
         )])
     return response
 

@@ -1,5 +1,6 @@
 """A listing event's pseudonyms in their own table (models.Listed), append-only like the
-events: its triggers are installed here (dropping the table going back drops them)."""
+events: its triggers are installed here. Going back is refused while the table holds rows:
+dropping them would break their listings' digests for good (`audit verify`)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -9,6 +10,12 @@ def install_triggers(apps, schema_editor):
     from coachregister.audit import triggers
 
     triggers.install(schema_editor.connection)
+
+
+def refuse_with_rows(apps, schema_editor):
+    from coachregister.audit import triggers
+
+    triggers.listed_remove(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -32,5 +39,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['pseudonym', 'event'], name='audit_listed_idx')],
             },
         ),
-        migrations.RunPython(install_triggers, migrations.RunPython.noop),
+        migrations.RunPython(install_triggers, refuse_with_rows),
     ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from coachregister.accounts.models import User
 from coachregister.audit import anchors, chain, engagements, prune, triggers
 from coachregister.audit.models import Engagement, Event, Listed
-from coachregister.audit.services import LISTING, listing_record
+from coachregister.audit.services import LISTING, event_record, listing_record
 from coachregister.audit.tests.test_truncation import broken, sql, verify
 from coachregister.coachees.models import Coachee
 from coachregister.lib.deadlines import PRACTICE_TZ
@@ -62,7 +62,7 @@ def test_a_list_page_is_one_event_naming_its_coachees_in_the_side_table(
 
 
 @pytest.mark.article("6")
-@pytest.mark.parametrize("tamper", ["add", "remove", "change", "move"])
+@pytest.mark.parametrize("tamper", ["add", "remove", "change", "move", "trailing"])
 def test_a_changed_listing_breaks_verify(
     owner: User, coach: User, client_for: Callable[[User], Client], tamper: str
 ) -> None:
@@ -80,13 +80,17 @@ def test_a_changed_listing_breaks_verify(
     elif tamper == "change":
         sql("UPDATE audit_listed SET pseudonym = 'C-0000-AAAA' WHERE pseudonym = %s",
             [coachees[0].pseudonym])
-    else:  # the rows moved to another event: that one is no listing
+    elif tamper == "move":  # the rows moved to another event: that one is no listing
         sql("UPDATE audit_listed SET event_id = %s", [other.pk])
+    else:  # a row for an event after the last listing
+        other = event_record(action="test.page.read")
+        sql("INSERT INTO audit_listed (event_id, pseudonym) VALUES (%s, 'C-0000-AAAA')",
+            [other.pk])
     triggers.install(connection)
     found = broken()
     assert "the listed pseudonyms" in found
-    assert f"event {event.seq} do not match its digest" in found
-    if tamper == "move":
+    assert (f"event {event.seq} do not match its digest" in found) == (tamper != "trailing")
+    if tamper in ("move", "trailing"):
         assert f"rows of event row {other.pk}, which is no listing" in found
 
 
@@ -194,3 +198,53 @@ def test_the_engagement_report_names_the_coachees_a_list_showed_the_auditor(
     assert [row.pseudonym for row in opened[0].listed.all()] == [sampled.coachee.pseudonym]
     report = client_for(owner).get(reverse("audit:engagement", args=[engagement.pk]))
     assert f"<code>{sampled.coachee.pseudonym}</code>" in report.content.decode()
+
+
+@pytest.mark.article("6")
+def test_the_audit_browser_and_its_export_name_a_listings_coachees(
+    owner: User, coach: User, client_for: Callable[[User], Client]
+) -> None:
+    import csv
+    import io
+
+    coachees = _coachees(owner, coach, 2)
+    client_for(coach).get(LIST)
+    admin = client_for(owner)
+    page = admin.get(reverse("audit:event_list"), {"action": ACTION}).content.decode()
+    for coachee in coachees:
+        assert f"<code>{coachee.pseudonym}</code>" in page
+    export = admin.get(reverse("audit:event_csv"), {"action": ACTION})
+    (row,) = list(csv.DictReader(io.StringIO(export.content.decode())))
+    names = sorted(c.pseudonym for c in coachees)
+    assert row["listed"].split() == names
+    assert f'"digest": "{chain.listing_digest(names)}"' in row["detail"]
+
+
+@pytest.mark.article("6")
+def test_going_back_past_the_side_table_is_refused_while_it_holds_rows(coach: User) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    listing_record(action=ACTION, actor=coach, pseudonyms=["C-0001-AAAA"])
+    with pytest.raises(ImproperlyConfigured), transaction.atomic():
+        triggers.listed_remove(connection)
+    assert not triggers.problems(connection)
+
+
+@pytest.mark.article("6")
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_rebuilds_the_event_table_still_runs(coach: User) -> None:
+    """SQLite rebuilds a table to alter a column; no trigger of the side table may name the
+    event table, or the rebuild fails (and with it every later audit migration)."""
+    from django.db import models
+
+    listing_record(action=ACTION, actor=coach, pseudonyms=["C-0001-AAAA"])
+    old = Event._meta.get_field("actor_role")
+    wider = models.CharField(max_length=41, blank=True)
+    wider.set_attributes_from_name("actor_role")
+    wider.model = Event
+    with connection.schema_editor() as editor:
+        editor.alter_field(Event, old, wider)
+        editor.alter_field(Event, wider, old)
+    triggers.install(connection)
+    assert not triggers.problems(connection)
+    assert "OK:" in verify()
