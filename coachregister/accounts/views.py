@@ -253,9 +253,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "runs_register": user.runs_register,
         "open_trajectories": mine.filter(status__in=["invited", "active"]).count(),
-        "paper_tasks": PaperDossierTask.objects.filter(
-            confirmed_at__isnull=True, trajectory__in=mine
-        ).select_related("trajectory"),
+        # Only what the page shows (the pseudonym and the date); everyone's for those who run
+        # the register (they see every trajectory), from the open tasks' index.
+        "paper_tasks": (PaperDossierTask.objects.filter(confirmed_at__isnull=True) if
+                        user.runs_register else PaperDossierTask.objects.filter(
+                            confirmed_at__isnull=True, trajectory__in=mine))
+        .select_related("trajectory").only("created_at", "trajectory__pseudonym"),
         "failed_mail": OutboxMessage.objects.filter(status=MessageStatus.FAILED).count()
         if user.runs_register else 0,
         "requests": open_requests() if user.runs_register else [],

@@ -33,6 +33,9 @@ class PaperDossierTask(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # The open tasks, oldest first (the dashboard, the retention page, the reminders).
+        indexes = [models.Index(fields=["created_at"], name="paper_task_open_idx",
+                                condition=models.Q(confirmed_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"paper dossier of {self.trajectory_id}"
@@ -138,6 +141,8 @@ class Tombstone(models.Model):
 
     class Meta:
         ordering = ["expires_on"]
+        # The tombstones whose day has come (services.due_for_purge, the dashboard's number).
+        indexes = [models.Index(fields=["expires_on"], name="tombstone_expires_idx")]
 
     def __str__(self) -> str:
         return self.pseudonym
@@ -181,8 +186,10 @@ class MailboxTask(models.Model):
     the task is confirmed or after 30 days."""
 
     pseudonym = models.CharField(max_length=20, db_index=True)
+    # No index of its own: the three below start with it.
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mailbox_tasks"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mailbox_tasks",
+        db_index=False,
     )
     name_enc = models.BinaryField(null=True)
     wrapped_key = models.BinaryField(null=True)
@@ -193,6 +200,17 @@ class MailboxTask(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A user's tasks for the dashboard (views.mailbox_tasks_for): the open ones, and those
+        # created or confirmed in the last 30 days, each from an index and not from the
+        # user's whole history.
+        indexes = [
+            models.Index(fields=["assigned_to"], name="mailbox_task_open_idx",
+                         condition=models.Q(confirmed_at__isnull=True,
+                                            key_destroyed_at__isnull=True)),
+            models.Index(fields=["assigned_to", "created_at"], name="mailbox_task_created_idx"),
+            models.Index(fields=["assigned_to", "confirmed_at"],
+                         name="mailbox_task_confirmed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"mailbox task {self.pseudonym}"

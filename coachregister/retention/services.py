@@ -271,14 +271,15 @@ def _due_living(today: date, policy: RetentionPolicy,
     if among is not None:
         candidates = candidates.filter(pseudonym__in=among)
     due = []
-    for coachee in candidates:
-        # `last` is the annotation _candidates adds; the plugin loses it across the return type
-        last: date | None = coachee.last  # type: ignore[attr-defined]
+    # Only the columns the dates need: not the encrypted contact details of every candidate.
+    # (`last` is the annotation _candidates adds; the plugin loses it across the return type.)
+    rows = candidates.values_list("pseudonym", "last", "created_at")  # type: ignore[misc]
+    for pseudonym, last, created_at in rows:
         expiry = deadlines.retention_expiry(
-            last or timezone.localtime(coachee.created_at).date(), policy.years
+            last or timezone.localtime(created_at).date(), policy.years
         )
         if expiry < today:
-            due.append((coachee.pseudonym, expiry))
+            due.append((pseudonym, expiry))
     return due
 
 

@@ -90,7 +90,14 @@ class Trajectory(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("trajectory")
         verbose_name_plural = _("trajectories")
-        indexes = [models.Index(fields=["coach", "status"])]
+        indexes = [
+            models.Index(fields=["coach", "status"]),
+            # The open trajectories: the dashboards' count (accounts/views.dashboard) and the
+            # purge's "nothing keeps them" (retention/services._candidates), without a scan
+            # of every trajectory ever opened.
+            models.Index(fields=["coachee"], name="trajectory_open_idx",
+                         condition=models.Q(status__in=["invited", "active"])),
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym
