@@ -248,23 +248,27 @@ def events_record(
     return _append(rows)
 
 
-def _chain_key() -> tuple[str, bytes]:
+def _chain_key(key_id: str | None = None) -> tuple[str, bytes]:
     """The chain key's id and bytes; inside a request read once (lib/request_memo.py): a
-    page that records several events does not read the key's row for each."""
+    page that records several events does not read the key's row for each. `key_id`: the id
+    the caller has read already (`_lock_and_ids` on PostgreSQL); its bytes are kept per
+    process by id (keyring)."""
     memo = request_memo.current()
-    if memo is None:
-        return keyring.register_key(CHAIN_KEY)
-    if _KEY_MEMO not in memo:
-        memo[_KEY_MEMO] = keyring.register_key(CHAIN_KEY)
-    return memo[_KEY_MEMO]
+    if memo is not None and _KEY_MEMO in memo:
+        return memo[_KEY_MEMO]
+    found = (key_id, keyring.register_key_by_id(key_id)) if key_id else (
+        keyring.register_key(CHAIN_KEY))
+    if memo is not None:
+        memo[_KEY_MEMO] = found
+    return found
 
 
 def _append(rows: list[dict[str, Any]]) -> list[Event]:
     # No savepoint: an event never stays without its action, so a failure here fails the
     # caller's whole transaction (and a savepoint would cost two statements per event).
     with transaction.atomic(savepoint=False):
-        sealing, ids = _lock_and_ids(len(rows))
-        key_id, key = _chain_key()
+        sealing, ids, known = _lock_and_ids(len(rows))
+        key_id, key = _chain_key(known)
         now = timezone.now()
         events, bodies = [], []
         for event_id, values in zip(ids, rows, strict=True):
@@ -274,7 +278,7 @@ def _append(rows: list[dict[str, Any]]) -> list[Event]:
                                 **values))
         if sealing:  # on SQLite nothing valid waits: every writer seals (the worker checks)
             seq, prev_hash = seal_pending() if connection.vendor == "postgresql" else (
-                _sealed_head())
+                _sealed_head()[:2])
             for event, event_body in zip(events, bodies, strict=True):
                 seq += 1
                 event.seq, event.prev_hash = seq, prev_hash
@@ -285,30 +289,45 @@ def _append(rows: list[dict[str, Any]]) -> list[Event]:
         return Event.objects.bulk_create(events)
 
 
-def _lock_and_ids(count: int) -> tuple[bool, list[int]]:
-    """Whether this transaction holds the sequencer's lock, and `count` new row ids. On
-    PostgreSQL one query: the lock tried without waiting, the ids from the table's sequence.
-    On SQLite the transaction's write lock is the sequencer's, and the next ids follow the
-    highest (no other writer can take one meanwhile)."""
+def _lock_and_ids(count: int) -> tuple[bool, list[int], str | None]:
+    """Whether this transaction holds the sequencer's lock, `count` new row ids, and on
+    PostgreSQL the chain key's id (None before the key exists). There one query: the lock
+    tried without waiting, the ids from the table's sequence, the key's id. On SQLite the
+    transaction's write lock is the sequencer's, and the next ids follow the highest (no
+    other writer can take one meanwhile)."""
+    from coachregister.keys.models import RegisterKey
+
     table = Event._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            keys = RegisterKey._meta.db_table  # the model's own table name, not input
             cursor.execute(
-                "SELECT pg_try_advisory_xact_lock(%s), ARRAY(SELECT nextval("
-                "pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))",
-                [_ADVISORY_LOCK_KEY, table, count],
+                "SELECT pg_try_advisory_xact_lock(%s), ARRAY(SELECT nextval("  # noqa: S608
+                "pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)), "
+                f"(SELECT key_id FROM {keys} WHERE purpose = %s)",
+                [_ADVISORY_LOCK_KEY, table, count, CHAIN_KEY],
             )
-            locked, ids = cursor.fetchone()
-            return bool(locked), list(ids)
+            locked, ids, key_id = cursor.fetchone()
+            return bool(locked), list(ids), key_id
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (model's)
         last = cursor.fetchone()[0]
-    return True, list(range(last + 1, last + 1 + count))
+    return True, list(range(last + 1, last + 1 + count)), None
 
 
-def _sealed_head() -> tuple[int, str]:
-    last = (Event.objects.filter(seq__isnull=False).order_by("-seq")
-            .values_list("seq", "hash").first())
-    return (last[0] or 0, last[1]) if last else (0, chain.GENESIS)
+def _sealed_head() -> tuple[int, str, bool]:
+    """The sealed head (its number and link, or 0 and the genesis) and whether any event
+    waits to be sealed, in one query."""
+    table = Event._meta.db_table
+    head = f"FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT seq {head}), (SELECT hash {head}), "  # noqa: S608 (model's)
+            f"EXISTS (SELECT 1 FROM {table} WHERE seq IS NULL)"
+        )
+        seq, link, waiting = cursor.fetchone()
+    if seq is None:
+        return 0, chain.GENESIS, bool(waiting)
+    return seq, link, bool(waiting)
 
 
 _PENDING = ("id", *chain.BODY_FIELDS, "mac")
@@ -334,7 +353,9 @@ def seal_pending(chunk: int = 5_000) -> tuple[int, str]:
     head, `chunk` rows at a time (past any that fail); return the new head. The caller holds
     the sequencer's lock (`_lock_and_ids`, `hold_sequencer`) in its transaction. An event
     whose MAC fails stays pending (and is reported by verify)."""
-    seq, prev_hash = _sealed_head()
+    seq, prev_hash, any_waiting = _sealed_head()
+    if not any_waiting:
+        return seq, prev_hash
     keys: dict[str, bytes] = {}
     after = None
     while True:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import cast
 
 from django.db import transaction
@@ -24,6 +25,8 @@ from coachregister.audit.models import Event
 from coachregister.audit.services import event_record
 
 PAGE_SIZE = 50
+_PSEUDONYM = re.compile(r"[CT]-[0-9A-Z]{4}-[0-9A-Z]{4}")
+_PSEUDONYM_KINDS = {"C-": "coachee", "T-": "trajectory"}
 
 
 def _filtered(form: EventFilterForm) -> QuerySet[Event]:
@@ -40,6 +43,12 @@ def _filtered(form: EventFilterForm) -> QuerySet[Event]:
             events = events.filter(outcome=data["outcome"])
         if data["object_id"]:
             events = events.filter(object_id=data["object_id"])
+            # A pseudonym names its kind (C- a coachee, T- a trajectory): with the type the
+            # object index is read in `seq` order and stops at the page, however long the
+            # object's trail; without it PostgreSQL may walk the whole trail backwards.
+            kind = _PSEUDONYM_KINDS.get(data["object_id"][:2])
+            if kind and _PSEUDONYM.fullmatch(data["object_id"]):
+                events = events.filter(object_type=kind)
         events = events.filter(**form.day_range("created_at"))
         if data["before"]:
             events = events.filter(seq__lt=data["before"])

@@ -98,15 +98,24 @@ def test_inside_a_request_the_chain_key_is_read_once_and_an_event_costs_no_savep
                 event_record(action="test.page.read", object_id=str(n))
         return [q["sql"] for q in queries.captured_queries]
 
+    def key_reads(queries: list[str]) -> int:
+        """Queries that read the key's row alone (on PostgreSQL its id comes with the ids)."""
+        return sum("keys_registerkey" in sql and "advisory" not in sql for sql in queries)
+
     event_record(action="test.key.made")  # the chain key exists
     outside = appended(3)
-    assert sum("keys_registerkey" in sql for sql in outside) == 3  # each event reads it
+    postgres = connection.vendor == "postgresql"
+    assert key_reads(outside) == (0 if postgres else 3)  # else each event reads it
     token = request_memo._memo.set({})  # what RequestMemoMiddleware does for a request
     try:
         inside = appended(3)
     finally:
         request_memo._memo.reset(token)
-    assert sum("keys_registerkey" in sql for sql in inside) == 1
+    assert key_reads(inside) == (0 if postgres else 1)
     # The only savepoint is the block's own (nested in the test's transaction).
     assert sum("SAVEPOINT" in sql.upper() for sql in inside + outside) == 4
-    assert len(inside) == len(outside) - 2
+    assert len(inside) == len(outside) - (0 if postgres else 2)
+    # An event alone: on PostgreSQL the lock, ids and key in one query, the sealed head with
+    # "does anything wait" in one, and the INSERT.
+    if postgres:
+        assert len(outside) == 2 + 3 * 3
