@@ -249,15 +249,22 @@ def events_record(
 
 
 def _chain_key(key_id: str | None = None) -> tuple[str, bytes]:
-    """The chain key's id and bytes; inside a request read once (lib/request_memo.py): a
-    page that records several events does not read the key's row for each. `key_id`: the id
-    the caller has read already (`_lock_and_ids` on PostgreSQL); its bytes are kept per
-    process by id (keyring)."""
+    """The chain key's id and bytes. `key_id`: the id the caller read already (`_lock_and_ids`
+    on PostgreSQL); the bytes are kept per process by id (keyring). Inside a request a key
+    that already existed is read once (lib/request_memo.py): a page that records several
+    events does not read its row for each. A key made now is not remembered: the transaction
+    that made it may still roll back."""
+    from coachregister.keys.models import RegisterKey
+
     memo = request_memo.current()
-    if memo is not None and _KEY_MEMO in memo:
+    if memo is not None and _KEY_MEMO in memo and key_id in (None, memo[_KEY_MEMO][0]):
         return memo[_KEY_MEMO]
-    found = (key_id, keyring.register_key_by_id(key_id)) if key_id else (
-        keyring.register_key(CHAIN_KEY))
+    if key_id is None:
+        key_id = (RegisterKey.objects.filter(purpose=CHAIN_KEY)
+                  .values_list("key_id", flat=True).first())
+        if key_id is None:
+            return keyring.register_key(CHAIN_KEY)
+    found = (key_id, keyring.register_key_by_id(key_id))
     if memo is not None:
         memo[_KEY_MEMO] = found
     return found
@@ -333,8 +340,10 @@ def _sealed_head() -> tuple[int, str, bool]:
 _PENDING = ("id", *chain.BODY_FIELDS, "mac")
 
 
-def _mac_holds(row: dict[str, Any], keys: dict[str, bytes]) -> bool:
-    """Whether a pending event's MAC was made with a chain key of this register."""
+def _mac_holds(row: dict[str, Any], keys: dict[str, bytes | None]) -> bool:
+    """Whether a pending event's MAC was made with a chain key of this register. `keys`
+    remembers the keys looked up, and the ids that name none (a forged row's), so a pass
+    reads each at most once."""
     from coachregister.lib.crypto import DecryptionError
 
     key_id = row["key_id"]
@@ -344,8 +353,9 @@ def _mac_holds(row: dict[str, Any], keys: dict[str, bytes]) -> bool:
         try:
             keys[key_id] = keyring.register_key_by_id(key_id)
         except DecryptionError:
-            return False
-    return hmac.compare_digest(row["mac"], chain.mac(row["id"], row, keys[key_id]))
+            keys[key_id] = None
+    key = keys[key_id]
+    return key is not None and hmac.compare_digest(row["mac"], chain.mac(row["id"], row, key))
 
 
 def seal_pending(chunk: int = 5_000) -> tuple[int, str]:
@@ -356,7 +366,7 @@ def seal_pending(chunk: int = 5_000) -> tuple[int, str]:
     seq, prev_hash, any_waiting = _sealed_head()
     if not any_waiting:
         return seq, prev_hash
-    keys: dict[str, bytes] = {}
+    keys: dict[str, bytes | None] = {}
     after = None
     while True:
         waiting = Event.objects.filter(seq__isnull=True).order_by("id")
@@ -371,8 +381,10 @@ def seal_pending(chunk: int = 5_000) -> tuple[int, str]:
             if not _mac_holds(row, keys):
                 continue
             seq += 1
+            key = keys[row["key_id"]]
+            assert key is not None  # the MAC held under it
             prev_hash, previous = chain.sealed_link(
-                prev_hash, seq, chain.body(row), keys[row["key_id"]]), prev_hash
+                prev_hash, seq, chain.body(row), key), prev_hash
             sealed.append((seq, previous, prev_hash, row["id"]))
         if sealed:
             with connection.cursor() as cursor:
@@ -421,7 +433,7 @@ class Pending:
 
 
 def pending() -> Pending:
-    keys: dict[str, bytes] = {}
+    keys: dict[str, bytes | None] = {}
     count = forged = 0
     oldest: datetime | None = None
     for row in Event.objects.filter(seq__isnull=True).order_by("id").values(

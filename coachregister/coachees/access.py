@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,9 +92,11 @@ def listable(user: object) -> CoacheeQuerySet:
 
     if getattr(user, "role", None) not in (Role.COACH, Role.THIRD_PARTY, Role.AUDITOR):
         return Coachee.objects.visible_to(user)
-    ids = set(Trajectory.objects.visible_to(user).filter(coachee__isnull=False)
-              .values_list("coachee_id", flat=True))
-    return Coachee.objects.filter(pk__in=ids)
+    ids = (Trajectory.objects.visible_to(user).filter(coachee__isnull=False)
+           .values_list("coachee_id", flat=True))
+    if connection.vendor != "postgresql":  # a subquery: no limit of SQL variables to meet
+        return Coachee.objects.filter(pk__in=ids)
+    return Coachee.objects.filter(pk__in=set(ids))
 
 
 def can_view(user: object, coachee: Coachee) -> bool:

@@ -119,3 +119,31 @@ def test_inside_a_request_the_chain_key_is_read_once_and_an_event_costs_no_savep
     # "does anything wait" in one, and the INSERT.
     if postgres:
         assert len(outside) == 2 + 3 * 3
+
+
+def test_a_chain_key_made_in_a_step_that_rolled_back_is_not_remembered() -> None:
+    """The chain key is made at migrate, or on first use: a request whose first event made
+    it in a transaction that then rolled back must not go on signing with that lost key."""
+    import contextlib
+
+    from django.db import transaction
+
+    from coachregister.audit.services import CHAIN_KEY
+    from coachregister.audit.tests.test_truncation import verify
+    from coachregister.keys.models import RegisterKey
+    from coachregister.lib import request_memo
+
+    RegisterKey.objects.filter(purpose=CHAIN_KEY).delete()
+    token = request_memo._memo.set({})
+    try:
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            lost = event_record(action="test.key.made").key_id
+            raise RuntimeError
+        event = event_record(action="test.page.read")
+        again = event_record(action="test.page.read")
+    finally:
+        request_memo._memo.reset(token)
+    assert not RegisterKey.objects.filter(key_id=lost).exists()
+    assert RegisterKey.objects.filter(key_id=event.key_id).exists()
+    assert again.key_id == event.key_id
+    assert "OK:" in verify()
