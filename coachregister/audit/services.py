@@ -248,22 +248,24 @@ def events_record(
     return _append(rows)
 
 
-def _chain_key(key_id: str | None = None) -> tuple[str, bytes]:
-    """The chain key's id and bytes. `key_id`: the id the caller read already (`_lock_and_ids`
-    on PostgreSQL); the bytes are kept per process by id (keyring). Inside a request a key
-    that already existed is read once (lib/request_memo.py): a page that records several
-    events does not read its row for each. A key made now is not remembered: the transaction
-    that made it may still roll back."""
+def _chain_key(key_id: str | None, *, read: bool) -> tuple[str, bytes]:
+    """The chain key's id and bytes. `read`: the caller has read the key's id already
+    (`_lock_and_ids` on PostgreSQL; `key_id` None: no key yet); the bytes are kept per process
+    by id (keyring). Inside a request a key that already existed is read once
+    (lib/request_memo.py): a page that records several events does not read its row for
+    each. A key made now is not remembered: the transaction that made it may still roll
+    back."""
     from coachregister.keys.models import RegisterKey
 
     memo = request_memo.current()
-    if memo is not None and _KEY_MEMO in memo and key_id in (None, memo[_KEY_MEMO][0]):
+    if memo is not None and _KEY_MEMO in memo and (
+            not read or key_id == memo[_KEY_MEMO][0]):
         return memo[_KEY_MEMO]
-    if key_id is None:
+    if not read:
         key_id = (RegisterKey.objects.filter(purpose=CHAIN_KEY)
                   .values_list("key_id", flat=True).first())
-        if key_id is None:
-            return keyring.register_key(CHAIN_KEY)
+    if key_id is None:
+        return keyring.register_key(CHAIN_KEY)
     found = (key_id, keyring.register_key_by_id(key_id))
     if memo is not None:
         memo[_KEY_MEMO] = found
@@ -275,7 +277,7 @@ def _append(rows: list[dict[str, Any]]) -> list[Event]:
     # caller's whole transaction (and a savepoint would cost two statements per event).
     with transaction.atomic(savepoint=False):
         sealing, ids, known = _lock_and_ids(len(rows))
-        key_id, key = _chain_key(known)
+        key_id, key = _chain_key(known, read=connection.vendor == "postgresql")
         now = timezone.now()
         events, bodies = [], []
         for event_id, values in zip(ids, rows, strict=True):
