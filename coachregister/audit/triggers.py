@@ -89,19 +89,25 @@ _POSTGRES_BODY = f"""
     END;
 """  # noqa: S608 (fixed column names, no input)
 
-_POSTGRES_INSTALL = [
-    f"""CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger AS $$
-       {_POSTGRES_BODY}
-       $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON {TABLE}
-        FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()""",
-    f"""CREATE OR REPLACE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON {TABLE}
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse()""",
-]
-_POSTGRES_DROP = [
-    f"DROP TRIGGER IF EXISTS audit_event_no_change ON {TABLE}",
-    f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {TABLE}",
-]
+
+def _postgres_install(table: str, body: str) -> list[str]:
+    """A table's refusing function (named after it) and its two triggers: every row's UPDATE
+    and DELETE go through the function, and so does a TRUNCATE."""
+    return [
+        f"""CREATE OR REPLACE FUNCTION {table}_refuse() RETURNS trigger AS $$
+           {body}
+           $$ LANGUAGE plpgsql""",
+        f"""CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_refuse()""",
+        f"""CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse()""",
+    ]
+
+
+def _postgres_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_{kind} ON {table}"
+            for kind in ("no_change", "no_truncate")]
+
 
 # A listing's rows: no UPDATE, no TRUNCATE, a DELETE only under a prune permit.
 _POSTGRES_LISTED_BODY = f"""
@@ -112,19 +118,10 @@ _POSTGRES_LISTED_BODY = f"""
       RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '42501';
     END;
 """
-_POSTGRES_LISTED = [
-    f"""CREATE OR REPLACE FUNCTION audit_listed_refuse() RETURNS trigger AS $$
-       {_POSTGRES_LISTED_BODY}
-       $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE TRIGGER audit_listed_no_change BEFORE UPDATE OR DELETE ON {LISTED}
-        FOR EACH ROW EXECUTE FUNCTION audit_listed_refuse()""",
-    f"""CREATE OR REPLACE TRIGGER audit_listed_no_truncate BEFORE TRUNCATE ON {LISTED}
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_listed_refuse()""",
-]
-_POSTGRES_LISTED_DROP = [
-    f"DROP TRIGGER IF EXISTS audit_listed_no_change ON {LISTED}",
-    f"DROP TRIGGER IF EXISTS audit_listed_no_truncate ON {LISTED}",
-]
+_POSTGRES_INSTALL = _postgres_install(TABLE, _POSTGRES_BODY)
+_POSTGRES_DROP = _postgres_drop(TABLE)
+_POSTGRES_LISTED = _postgres_install(LISTED, _POSTGRES_LISTED_BODY)
+_POSTGRES_LISTED_DROP = _postgres_drop(LISTED)
 
 
 # Before migration 0008 the table has no `mac` and SQLite refuses a trigger that names a
